@@ -1,0 +1,696 @@
+"""CNNClassifier: a skorch network that is a complete scikit-learn classifier."""
+
+import contextlib
+import difflib
+import inspect
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset as SkorchDataset
+from torch.utils.data import DataLoader
+
+from ._class_weight import class_weight_from_counts
+from ._data import PreparedDataset, infer_image_shape, pixels_to_dataset
+
+__all__ = ["CNNClassifier"]
+
+
+def _softmax(logits):
+    # float64 so that probability rows sum to 1 to ~1e-15, not float32's 1e-7.
+    return torch.softmax(logits.double(), dim=1)
+
+
+class CNNClassifier(NeuralNetClassifier):
+    """Convolutional network classifier with scikit-learn's full contract.
+
+    A :class:`skorch.NeuralNetClassifier` that behaves like any scikit-learn
+    classifier inside ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``:
+    it encodes labels itself (ints, strings, any order), validates its input
+    and parameters before training, turns flat pixel rows into images, computes
+    class weights from the labels it is fitted on, and is reproducible with
+    ``random_state``.
+
+    Parameters
+    ----------
+    module : str, nn.Module subclass or instance, default="simple_cnn"
+        The network. ``"simple_cnn"`` is :class:`~skimbal.models.SimpleCNN`; the
+        name of any torchvision classification model (``"resnet18"``,
+        ``"vgg16"``, ...) builds that backbone with a new head. A class gets
+        ``in_channels`` and ``num_classes`` from the data when its ``__init__``
+        takes them; set other arguments as ``module__<name>``. The network must
+        return logits of shape ``(n_samples, n_classes)``.
+    input_shape : tuple of int or None, default=None
+        ``(C, H, W)`` of one image when X holds flattened pixel rows of width
+        ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
+        image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is.
+    criterion : str, nn.Module subclass or instance, default="cross_entropy"
+        Loss on logits. Aliases: ``"cross_entropy"``, ``"focal"``,
+        ``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"`` (see
+        :mod:`skimbal.losses`). Set its arguments as ``criterion__<name>``
+        (e.g. ``criterion__gamma=2.0``). At ``fit`` it receives
+        ``weight=class_weight_`` and, when its ``__init__`` takes it,
+        ``class_counts=class_counts_``.
+    class_weight : {"balanced", "effective_number"}, dict or None, default=None
+        Per-class loss weights, computed at ``fit`` from the labels ``fit``
+        receives (inside an imbalanced-learn pipeline: after its sampler, per
+        fold). ``"balanced"`` is ``n_samples / (n_classes * n_c)`` (scikit-
+        learn's :func:`~sklearn.utils.class_weight.compute_class_weight`);
+        ``"effective_number"`` is Cui et al.'s ``(1 - beta) / (1 - beta**n_c)``
+        with ``beta=class_weight_beta``; a dict maps labels to weights.
+    class_weight_beta : float, default=0.999
+        ``beta`` of ``class_weight="effective_number"``, in ``[0, 1)``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Set its arguments as ``optimizer__<name>``.
+    lr : float, default=0.001
+        Learning rate.
+    max_epochs : int, default=10
+        Number of passes over the training data.
+    batch_size : int, default=64
+        Mini-batch size for training and prediction (``-1``: all samples).
+    iterator_train, iterator_valid : DataLoader class, default=DataLoader
+        Training batches are shuffled unless ``iterator_train__shuffle=False``;
+        ``iterator_train__num_workers`` loads batches in parallel.
+    dataset : torch Dataset class, default=skorch.dataset.Dataset
+        Only used when a custom ``train_split`` creates validation data.
+    train_split : callable or None, default=None
+        skorch's internal validation split. Off by default: inside a pipeline
+        it would be taken after the sampler, so oversampled copies of training
+        rows would land in the validation set.
+    callbacks : list of (name, callback) or None, default=None
+        Extra skorch callbacks.
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the current weights.
+    verbose : int, default=0
+        ``1`` prints skorch's table of epoch losses.
+    device : str, torch.device or None, default="auto"
+        ``"auto"`` picks CUDA when available, else CPU, at ``fit`` time on the
+        machine that trains.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and dropout, so the same value
+        gives the same predictions on CPU. The global torch random state is
+        left as it was.
+    compile : bool, default=False
+        Whether to ``torch.compile`` the module.
+    use_caching : bool or "auto", default="auto"
+        skorch's caching of validation predictions for scoring callbacks.
+    torch_load_kwargs : dict or None, default=None
+        Passed to ``torch.load`` when unpickling (``weights_only=True`` by
+        default).
+    **kwargs
+        skorch-style nested parameters: ``module__*``, ``criterion__*``,
+        ``optimizer__*``, ``iterator_train__*``, ``iterator_valid__*``,
+        ``callbacks__*``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen at ``fit``, sorted; ``predict`` returns these.
+    class_counts_ : ndarray of shape (n_classes,)
+        Number of training samples per class in the y ``fit`` received.
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The weights handed to the criterion.
+    n_features_in_ : int
+        Number of features (flattened pixels) per sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X is a DataFrame with string column names.
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of one image as the network sees it.
+    module_, criterion_, optimizer_ : torch objects
+        The initialised network, loss and optimizer.
+    history_ : skorch.History
+        Per-epoch and per-batch training records.
+
+    See Also
+    --------
+    skimbal.losses.FocalLoss : Focal loss for hard, rare examples.
+    skimbal.models.SimpleCNN : The default network.
+
+    Notes
+    -----
+    ``predict_proba`` is always the softmax of the network's logits, whatever
+    the criterion (skorch would return raw logits for any loss other than
+    ``CrossEntropyLoss``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skimbal import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y = (y == 3).astype(int)            # rare positive class: the digit 3
+    >>> clf = CNNClassifier(input_shape=(1, 8, 8), class_weight="balanced",
+    ...                     max_epochs=3, random_state=0).fit(X[:400], y[:400])
+    >>> clf.classes_
+    array([0, 1])
+    >>> clf.class_counts_
+    array([360,  40])
+    >>> clf.class_weight_
+    array([0.5555..., 5.        ])
+    >>> clf.predict_proba(X[400:403]).sum(axis=1)
+    array([1., 1., 1.])
+    """
+
+    _parameter_constraints: dict = {
+        "module": [str, type, torch.nn.Module],
+        "input_shape": [tuple, list, None],
+        "criterion": [str, type, torch.nn.Module],
+        "class_weight": [StrOptions({"balanced", "effective_number"}), dict, None],
+        "class_weight_beta": [Interval(numbers.Real, 0, 1, closed="left")],
+        "optimizer": [type, callable],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Options(numbers.Integral, {-1}),
+        ],
+        "iterator_train": [callable],
+        "iterator_valid": [callable],
+        "dataset": [callable],
+        "train_split": [callable, None],
+        "callbacks": [list, StrOptions({"disable"}), None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device, None],
+        "random_state": ["random_state"],
+        "compile": ["boolean"],
+        "use_caching": ["boolean", StrOptions({"auto"})],
+        "torch_load_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        module="simple_cnn",
+        *,
+        input_shape=None,
+        criterion="cross_entropy",
+        class_weight=None,
+        class_weight_beta=0.999,
+        optimizer=torch.optim.Adam,
+        lr=0.001,
+        max_epochs=10,
+        batch_size=64,
+        iterator_train=DataLoader,
+        iterator_valid=DataLoader,
+        dataset=SkorchDataset,
+        train_split=None,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        device="auto",
+        random_state=None,
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=_softmax,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            **kwargs,
+        )
+        # Fixed by design, so not parameters: softmax is the only link from
+        # logits to probabilities, and classes_ always comes from y.
+        del self.__dict__["predict_nonlinearity"], self.__dict__["classes"]
+        self.input_shape = input_shape
+        self.class_weight = class_weight
+        self.class_weight_beta = class_weight_beta
+        self.random_state = random_state
+
+    # -- skorch state kept out of the instance __dict__ -----------------------
+    # scikit-learn requires __init__ to set nothing but parameters; skorch sets
+    # history_, initialized_ and virtual_params_ there. These properties keep
+    # them as private entries while skorch reads and writes them as usual.
+
+    @property
+    def history_(self):
+        return self.__dict__.get("_history")
+
+    @history_.setter
+    def history_(self, value):
+        self.__dict__["_history"] = value
+
+    @property
+    def initialized_(self):
+        return self.__dict__.get("_initialized", False)
+
+    @initialized_.setter
+    def initialized_(self, value):
+        self.__dict__["_initialized"] = value
+
+    @property
+    def virtual_params_(self):
+        return self.__dict__.setdefault("_virtual_params", {})
+
+    @virtual_params_.setter
+    def virtual_params_(self, value):
+        self.__dict__["_virtual_params"] = value
+
+    @property
+    def classes_(self):
+        try:
+            return self.__dict__["_classes"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no "
+                "attribute 'classes_'. Call 'fit' first."
+            ) from None
+
+    @classes_.setter
+    def classes_(self, value):
+        self.__dict__["_classes"] = value
+
+    # "auto" must stay "auto" in get_params (a clone sent to another machine
+    # resolves it there), while skorch's internals need a real device.
+    @property
+    def device(self):
+        device = self.__dict__.get("_device", "auto")
+        if isinstance(device, str) and device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return device
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["_device"] = value
+
+    def _get_param_names(self):
+        signature = inspect.signature(type(self).__init__)
+        explicit = [
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind is not p.VAR_KEYWORD
+        ]
+        # Plus what came in through **kwargs (module__*, criterion__*, ...).
+        extra = [
+            key
+            for key in self.__dict__
+            if not key.startswith("_") and not key.endswith("_") and key not in explicit
+        ]
+        return sorted(explicit + extra)
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        params["device"] = self.__dict__.get("_device", "auto")
+        return params
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["device"] = self.device  # skorch maps tensors with it on load
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch moved "device" into __dict__ (falling back to CPU when CUDA is
+        # gone); the parameter itself lives in _device.
+        loaded_on = self.__dict__.pop("device")
+        if not (isinstance(self._device, str) and self._device == "auto"):
+            self._device = loaded_on
+
+    def set_params(self, **params):
+        # skorch rebuilds callbacks_ from a new `callbacks` list at once; like
+        # any scikit-learn parameter it is only stored here and checked at fit.
+        if "callbacks" in params:
+            self.callbacks = params.pop("callbacks")
+            if self.initialized_:
+                self._initialize_callbacks()
+        return super().set_params(**params)
+
+    @property
+    def _default_callbacks(self):
+        # skorch's valid_acc would call predict on a skorch Dataset; accuracy
+        # is not what imbalanced problems should watch anyway.
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("print_log", PrintLog()),
+        ]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+    # -- parameter and input validation ---------------------------------------
+
+    def _check_params(self):
+        """Validate constructor parameters before any training starts."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        if self.input_shape is not None:
+            shape = tuple(self.input_shape)
+            if len(shape) != 3 or not all(
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+                for s in shape
+            ):
+                raise ValueError(
+                    "input_shape must be (channels, height, width) with positive "
+                    f"ints, or None; got input_shape={self.input_shape!r}."
+                )
+        device = self.__dict__.get("_device", "auto")
+        if (
+            device is not None
+            and str(device).startswith("cuda")
+            and not torch.cuda.is_available()
+        ):
+            raise ValueError(
+                f"device={device!r} but no CUDA GPU is available "
+                "(torch.cuda.is_available() is False); use device='auto' or 'cpu'."
+            )
+        self._resolve_criterion_class()
+
+    def _resolve_criterion_class(self):
+        criterion = self.criterion
+        if not isinstance(criterion, str):
+            return criterion if isinstance(criterion, type) else type(criterion)
+        from .losses import CRITERIA
+
+        try:
+            return CRITERIA[criterion]
+        except KeyError:
+            close = difflib.get_close_matches(criterion, CRITERIA, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"Unknown criterion={criterion!r}.{hint} Use one of "
+                f"{sorted(CRITERIA)} or a torch.nn.Module class."
+            ) from None
+
+    def _validate_X(self, X, *, reset, y=None):
+        """Validate X (and y when fitting) the scikit-learn way.
+
+        2-D X goes through ``validate_data`` (``n_features_in_``,
+        ``feature_names_in_``); 4-D image arrays, which scikit-learn does not
+        count features of, through ``check_array`` with ``allow_nd``.
+        """
+        common = dict(accept_sparse=False, dtype="numeric", ensure_all_finite=True)
+        if getattr(X, "ndim", 2) == 4:
+            X = check_array(X, allow_nd=True, **common)
+            if y is not None:
+                y = column_or_1d(y, warn=True)
+                check_consistent_length(X, y)
+            if reset:
+                self.n_features_in_ = int(np.prod(X.shape[1:]))
+            return X, y
+        if y is None:
+            X = validate_data(self, X, reset=reset, **common)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, **common)
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or 4-D (n_samples, C, H, "
+                f"W); got an array of shape {X.shape}."
+            )
+        return X, y
+
+    def _prepare_fit_data(self, X, y):
+        self._check_params()
+        X, y = self._validate_X(X, reset=True, y=y)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"got 1 class: {classes.tolist()!r}."
+            )
+        self.classes_ = classes
+        self.input_shape_ = infer_image_shape(X, self.input_shape)
+        self._set_class_statistics(y_encoded)
+        return pixels_to_dataset(X, y_encoded, self.input_shape_)
+
+    def _set_class_statistics(self, y_encoded):
+        self.class_counts_ = np.bincount(y_encoded, minlength=len(self.classes_))
+        weights = class_weight_from_counts(
+            self.class_weight,
+            self.classes_,
+            self.class_counts_,
+            beta=self.class_weight_beta,
+        )
+        self.class_weight_ = weights
+
+    def _prepare_predict_data(self, X):
+        check_is_fitted(self)
+        X, _ = self._validate_X(X, reset=False)
+        if X.ndim == 4 and tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {tuple(X.shape[1:])}, but "
+                f"{type(self).__name__} was fitted on {self.input_shape_}."
+            )
+        return pixels_to_dataset(X, None, self.input_shape_)
+
+    # -- skorch hooks ----------------------------------------------------------
+
+    def initialize_module(self):
+        from .models._resolve import resolve_module
+
+        module_cls, kwargs = resolve_module(self.module)
+        if isinstance(self.module, torch.nn.Module):
+            self.module_ = self.initialized_instance(
+                self.module, self.get_params_for("module")
+            )
+            return self
+        accepted = inspect.signature(module_cls).parameters
+        if "in_channels" in accepted:
+            kwargs["in_channels"] = self.input_shape_[0]
+        if "num_classes" in accepted:
+            kwargs["num_classes"] = len(self.classes_)
+        kwargs.update(self.get_params_for("module"))
+        self.module_ = module_cls(**kwargs)
+        return self
+
+    def initialize_criterion(self):
+        criterion_cls = self._resolve_criterion_class()
+        kwargs = self.get_params_for("criterion")
+        if isinstance(self.criterion, torch.nn.Module):
+            if self.class_weight_ is not None:
+                raise ValueError(
+                    "class_weight cannot be applied to a criterion instance; pass "
+                    f"its class ({type(self.criterion).__name__}) instead."
+                )
+            self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+            return self
+        accepted = inspect.signature(criterion_cls).parameters
+        if self.class_weight_ is not None and "weight" not in kwargs:
+            if "weight" not in accepted:
+                raise ValueError(
+                    f"criterion {criterion_cls.__name__} takes no 'weight' argument, "
+                    f"so class_weight={self.class_weight!r} cannot be applied; use "
+                    "class_weight=None or a criterion with a weight argument."
+                )
+            kwargs["weight"] = torch.as_tensor(self.class_weight_, dtype=torch.float32)
+        if "class_counts" in accepted and "class_counts" not in kwargs:
+            kwargs["class_counts"] = torch.as_tensor(
+                self.class_counts_, dtype=torch.float32
+            )
+        self.criterion_ = criterion_cls(**kwargs)
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        # Shuffle training batches by default (skorch does not): SGD on sorted
+        # or oversampled data otherwise sees long runs of one class.
+        if training and "iterator_train__shuffle" not in self.__dict__:
+            self.__dict__["iterator_train__shuffle"] = True
+            try:
+                return super().get_iterator(dataset, training=training)
+            finally:
+                del self.__dict__["iterator_train__shuffle"]
+        return super().get_iterator(dataset, training=training)
+
+    def evaluation_step(self, batch, training=False):
+        # Pad short batches to batch_size rows: BLAS picks other kernels for
+        # small matrices, and the last bits of a sample's logits would then
+        # depend on how many samples it was predicted with.
+        X_batch, y_batch = batch
+        n_rows, target_rows = len(X_batch), self.batch_size
+        if training or target_rows <= n_rows:
+            return super().evaluation_step(batch, training=training)
+        padding = X_batch.new_zeros((target_rows - n_rows, *X_batch.shape[1:]))
+        padded = (torch.cat([X_batch, padding]), y_batch)
+        return super().evaluation_step(padded, training=training)[:n_rows]
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        # Skip NeuralNetClassifier's NLLLoss special case: modules return logits.
+        return NeuralNet.get_loss(self, y_pred, y_true, *args, **kwargs)
+
+    def check_data(self, X, y=None):
+        # Validation and label encoding happen in fit/partial_fit.
+        pass
+
+    def _get_predict_nonlinearity(self):
+        self.check_is_fitted()
+        return _softmax
+
+    # -- the scikit-learn API --------------------------------------------------
+
+    def fit(self, X, y, **fit_params):
+        """Validate X and y, then initialise and train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
+            scaled to [0, 1]), any numeric rows, or 4-D images.
+        y : array-like of shape (n_samples,)
+            Class labels of any type scikit-learn accepts.
+        **fit_params : dict
+            Passed to skorch's ``fit`` (and on to the module's ``forward``).
+
+        Returns
+        -------
+        self : CNNClassifier
+            The fitted classifier.
+        """
+        dataset = self._prepare_fit_data(X, y)
+        with self._seeded():
+            return super().fit(dataset, None, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        The first call sets the classes (from ``classes`` when given, else from
+        ``y``), the class statistics and the input shape; later calls must use
+        the same features and labels among ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training input.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever appear; needed on the first call when
+            ``y`` does not contain every class.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The updated classifier.
+        """
+        if isinstance(X, PreparedDataset):  # skorch's fit calling in
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        first_call = not (self.initialized_ and "_classes" in self.__dict__)
+        if first_call:
+            dataset = self._prepare_first_partial_fit(X, y, classes)
+        else:
+            dataset = self._prepare_next_partial_fit(X, y)
+        with self._seeded():
+            return super().partial_fit(dataset, None, **fit_params)
+
+    def _prepare_first_partial_fit(self, X, y, classes):
+        if classes is None:
+            return self._prepare_fit_data(X, y)
+        self._check_params()
+        X, y = self._validate_X(X, reset=True, y=y)
+        check_classification_targets(y)
+        all_classes = np.unique(np.asarray(classes))
+        if len(all_classes) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 labels; got {list(all_classes)!r}."
+            )
+        self.classes_ = all_classes
+        y_encoded = self._encode_known_labels(y)
+        self.input_shape_ = infer_image_shape(X, self.input_shape)
+        self._set_class_statistics(y_encoded)
+        return pixels_to_dataset(X, y_encoded, self.input_shape_)
+
+    def _prepare_next_partial_fit(self, X, y):
+        dataset = self._prepare_predict_data(X)
+        y = np.asarray(y)
+        if y.shape != (len(dataset),):
+            raise ValueError(
+                f"y must have shape ({len(dataset)},) to match X; got {y.shape}."
+            )
+        labels = torch.as_tensor(self._encode_known_labels(y), dtype=torch.long)
+        images = dataset.dataset.tensors[0]
+        return PreparedDataset(torch.utils.data.TensorDataset(images, labels))
+
+    def _encode_known_labels(self, y):
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()!r} that are not in classes_ "
+                f"{self.classes_.tolist()!r}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the network's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Input in the same form as at ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        dataset = self._prepare_predict_data(X)
+        return super().predict_proba(dataset)
+
+    def predict(self, X):
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Input in the same form as at ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    @contextlib.contextmanager
+    def _seeded(self):
+        """Seed torch from ``random_state``, restoring the global state after."""
+        if self.random_state is None:
+            yield
+            return
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
+        devices = [torch.device(self.device).index or 0] if cuda else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield

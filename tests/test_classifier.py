@@ -1,0 +1,364 @@
+"""CNNClassifier: labels, input shapes, class statistics, validation, state."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skimbal import CNNClassifier
+from skimbal.losses import FocalLoss
+
+
+def small_clf(**params):
+    params = {"max_epochs": 3, "random_state": 0, **params}
+    return CNNClassifier(**params)
+
+
+@pytest.fixture(scope="module")
+def digits_rows():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X[:600] / 16).astype(np.float32), y[:600]
+
+
+@pytest.fixture(scope="module")
+def fitted_digits(digits_rows):
+    X, y = digits_rows
+    return small_clf(input_shape=(1, 8, 8), max_epochs=10).fit(X, y)
+
+
+# -- labels -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([3, 7]), np.array(["cat", "dog"]), np.array([-1.0, 2.0])],
+    ids=["non-contiguous ints", "strings", "integral floats"],
+)
+def test_any_labels_in_same_labels_out(digits_rows, labels):
+    X, y = digits_rows
+    y_mapped = labels[(y >= 5).astype(int)]
+    clf = small_clf(input_shape=(1, 8, 8)).fit(X, y_mapped)
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+    predicted = clf.predict(X)
+    assert set(np.unique(predicted)) <= set(labels)
+    # Learned something, not a constant: digits >= 5 vs < 5 is easy.
+    assert np.mean(predicted == y_mapped) > 0.8
+
+
+def test_multiclass_probabilities_follow_classes(fitted_digits, digits_rows):
+    X, y = digits_rows
+    proba = fitted_digits.predict_proba(X)
+    assert proba.shape == (len(X), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(
+        fitted_digits.classes_[proba.argmax(1)], fitted_digits.predict(X)
+    )
+    assert np.mean(fitted_digits.predict(X) == y) > 0.8
+
+
+def test_predict_proba_is_softmax_for_non_cross_entropy_criterion(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), criterion="focal").fit(X, y % 2)
+    proba = clf.predict_proba(X[:50])
+    assert isinstance(clf.criterion_, FocalLoss)
+    assert proba.min() >= 0
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    logits = clf.forward(torch.as_tensor(X[:50]).reshape(50, 1, 8, 8))
+    np.testing.assert_allclose(
+        proba, torch.softmax(logits.double(), 1).numpy(), atol=1e-6
+    )
+
+
+# -- input shapes -------------------------------------------------------------
+
+
+def test_uint8_rows_are_scaled_to_unit_range(digits_rows):
+    X, y = digits_rows
+    pixels = (X * 255).astype(np.uint8)
+    scaled = pixels.astype(np.float32) * np.float32(1 / 255)
+    as_uint8 = small_clf(input_shape=(1, 8, 8)).fit(pixels, y)
+    as_float = small_clf(input_shape=(1, 8, 8)).fit(scaled, y)
+    np.testing.assert_array_equal(
+        as_uint8.predict_proba(pixels), as_float.predict_proba(scaled)
+    )
+    # Unscaled, the same pixels would give another model.
+    as_raw = small_clf(input_shape=(1, 8, 8)).fit(pixels.astype(np.float32), y)
+    assert not np.allclose(as_raw.predict_proba(pixels), as_float.predict_proba(scaled))
+
+
+def test_rows_without_input_shape_become_1_by_d_images(digits_rows):
+    X, y = digits_rows
+    clf = small_clf().fit(X[:, :20], y)
+    assert clf.input_shape_ == (1, 1, 20)
+    assert clf.module_.blocks[0][0].in_channels == 1
+
+
+def test_four_d_arrays_are_accepted(digits_rows):
+    X, y = digits_rows
+    images = X.reshape(-1, 1, 8, 8)
+    clf = small_clf().fit(images, y)
+    assert clf.input_shape_ == (1, 8, 8)
+    assert clf.n_features_in_ == 64
+    assert clf.predict(images[:5]).shape == (5,)
+    with pytest.raises(ValueError, match=r"images of shape \(1, 4, 16\)"):
+        clf.predict(X.reshape(-1, 1, 4, 16))
+
+
+def test_rgb_input_shape_sets_module_channels(digits_rows):
+    X, y = digits_rows
+    rgb = np.repeat(X, 3, axis=1)  # (n, 3*64) as three identical channels
+    clf = small_clf(input_shape=(3, 8, 8)).fit(rgb, y)
+    assert clf.module_.blocks[0][0].in_channels == 3
+
+
+def test_dataframe_input_records_feature_names(digits_rows):
+    X, y = digits_rows
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    clf = small_clf(input_shape=(1, 8, 8)).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
+    assert clf.n_features_in_ == 64
+
+
+# -- class statistics ---------------------------------------------------------
+
+
+def test_class_weight_balanced_is_computed_from_fit_labels():
+    rng = np.random.RandomState(0)
+    X = rng.rand(100, 4)
+    y = np.array(["rare"] * 10 + ["common"] * 90)
+    clf = small_clf(class_weight="balanced", max_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, ["common", "rare"])
+    np.testing.assert_array_equal(clf.class_counts_, [90, 10])
+    # n / (K * n_c): 100 / (2 * 90) and 100 / (2 * 10)
+    np.testing.assert_allclose(clf.class_weight_, [100 / 180, 5.0])
+    np.testing.assert_allclose(clf.criterion_.weight.numpy(), [100 / 180, 5.0])
+
+
+def test_class_weight_dict_and_effective_number():
+    X = np.random.RandomState(0).rand(40, 4)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(class_weight={1: 4.0}, max_epochs=1).fit(X, y)
+    np.testing.assert_allclose(clf.class_weight_, [1.0, 4.0])
+    clf = small_clf(
+        class_weight="effective_number", class_weight_beta=0.9, max_epochs=1
+    ).fit(X, y)
+    raw = np.array([1 / (1 - 0.9**30), 1 / (1 - 0.9**10)])
+    np.testing.assert_allclose(clf.class_weight_, raw * 2 / raw.sum())
+
+
+def test_no_class_weight_means_unweighted_criterion():
+    X = np.random.RandomState(0).rand(40, 4)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(max_epochs=1).fit(X, y)
+    assert clf.class_weight_ is None
+    assert clf.criterion_.weight is None
+
+
+def test_prior_losses_receive_class_counts():
+    X = np.random.RandomState(0).rand(40, 4)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(criterion="balanced_softmax", max_epochs=1).fit(X, y)
+    np.testing.assert_array_equal(clf.criterion_.class_counts.numpy(), [30, 10])
+
+
+# -- nested parameters -------------------------------------------------------
+
+
+def test_nested_parameters_reach_components(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(
+        input_shape=(1, 8, 8),
+        criterion="focal",
+        criterion__gamma=3.0,
+        module__filters=(4, 8),
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.5,
+        max_epochs=1,
+    )
+    params = clf.get_params()
+    assert params["criterion__gamma"] == 3.0
+    clf.fit(X, y)
+    assert clf.criterion_.gamma == 3.0
+    assert clf.module_.blocks[1][0].out_channels == 8
+    assert clf.optimizer_.param_groups[0]["momentum"] == 0.5
+    clf.set_params(criterion__gamma=1.0).fit(X, y)
+    assert clf.criterion_.gamma == 1.0
+
+
+def test_module_class_is_accepted(digits_rows):
+    from skimbal.models import SimpleCNN
+
+    X, y = digits_rows
+    clf = small_clf(module=SimpleCNN, input_shape=(1, 8, 8), module__filters=(6,))
+    clf.fit(X, y)
+    assert clf.module_.blocks[0][0].out_channels == 6
+
+
+# -- validation before training -----------------------------------------------
+
+
+def _never_trains(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started despite invalid input")
+
+    monkeypatch.setattr(CNNClassifier, "initialize", fail)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"lr": -1.0}, InvalidParameterError, "'lr' parameter"),
+        ({"max_epochs": 2.5}, InvalidParameterError, "'max_epochs' parameter"),
+        ({"class_weight": "balance"}, InvalidParameterError, "'class_weight'"),
+        ({"input_shape": (1, 8)}, ValueError, r"input_shape must be \(channels"),
+        ({"input_shape": (1, 8, 9)}, ValueError, r"C\*H\*W = 72"),
+        ({"criterion": "focall"}, ValueError, "Did you mean 'focal'"),
+        ({"class_weight": {7: 2.0}}, ValueError, r"labels \[7\]"),
+        ({"class_weight": {1: -2.0}}, ValueError, "non-negative"),
+        ({"class_weight_beta": 1.0}, InvalidParameterError, "class_weight_beta"),
+    ],
+)
+def test_invalid_parameters_fail_before_training(
+    digits_rows, monkeypatch, params, error, match
+):
+    X, y = digits_rows
+    _never_trains(monkeypatch)
+    with pytest.raises(error, match=match):
+        CNNClassifier(**{"input_shape": (1, 8, 8), **params}).fit(X, y % 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_cuda_without_gpu_fails_before_training(digits_rows, monkeypatch):
+    X, y = digits_rows
+    _never_trains(monkeypatch)
+    with pytest.raises(ValueError, match="device='cuda' but no CUDA GPU"):
+        CNNClassifier(device="cuda").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "match"),
+    [
+        (np.full((4, 3), np.nan), [0, 1, 0, 1], "NaN"),
+        (np.full((4, 3), np.inf), [0, 1, 0, 1], "infinity"),
+        (np.zeros((0, 3)), [], "0 sample"),
+        (np.zeros((4, 3)), [0, 1, 0], "inconsistent numbers of samples"),
+        (np.zeros((4, 3)), [0.1, 0.2, 0.3, 0.4], "Unknown label type"),
+        (np.zeros((4, 3)), [1, 1, 1, 1], "at least 2 classes"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), [0, 1], "convert"),
+    ],
+    ids=["nan", "inf", "empty", "y length", "continuous y", "one class", "strings"],
+)
+def test_bad_input_is_rejected_with_a_clear_message(monkeypatch, X, y, match):
+    _never_trains(monkeypatch)
+    with pytest.raises(ValueError, match=match):
+        CNNClassifier().fit(X, np.asarray(y))
+
+
+def test_sparse_input_is_rejected():
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="dense data is required"):
+        CNNClassifier().fit(sparse.csr_matrix(np.eye(4)), [0, 1, 0, 1])
+
+
+def test_wrong_width_at_predict(fitted_digits):
+    with pytest.raises(ValueError, match="X has 63 features, but CNNClassifier"):
+        fitted_digits.predict(np.zeros((2, 63)))
+
+
+def test_unfitted_predict_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        CNNClassifier().predict(np.zeros((2, 3)))
+
+
+# -- randomness and state -----------------------------------------------------
+
+
+def test_random_state_reproduces_predictions_and_keeps_global_rng(digits_rows):
+    X, y = digits_rows
+    before = torch.get_rng_state()
+    first = small_clf(input_shape=(1, 8, 8)).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), before)  # user's RNG untouched
+    first = first.predict_proba(X)
+    second = small_clf(input_shape=(1, 8, 8)).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = small_clf(input_shape=(1, 8, 8), random_state=1).fit(X, y)
+    assert not np.array_equal(first, other.predict_proba(X))
+
+
+def test_training_batches_are_shuffled_by_default(digits_rows):
+    X, y = digits_rows
+    order = np.argsort(y, kind="stable")  # sorted by class: worst case for SGD
+    shuffled = small_clf(input_shape=(1, 8, 8)).fit(X[order], y[order])
+    unshuffled = small_clf(input_shape=(1, 8, 8), iterator_train__shuffle=False).fit(
+        X[order], y[order]
+    )
+    assert np.mean(shuffled.predict(X) == y) > np.mean(unshuffled.predict(X) == y)
+
+
+@pytest.mark.parametrize("round_trip", ["clone_refit", "pickle", "joblib"])
+def test_round_trips_give_identical_predictions(
+    fitted_digits, digits_rows, round_trip, tmp_path
+):
+    X, y = digits_rows
+    expected = fitted_digits.predict_proba(X)
+    if round_trip == "clone_refit":
+        restored = clone(fitted_digits).fit(X, y)
+    elif round_trip == "pickle":
+        restored = pickle.loads(pickle.dumps(fitted_digits))
+    else:
+        joblib.dump(fitted_digits, tmp_path / "clf.joblib")
+        restored = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    np.testing.assert_array_equal(restored.classes_, fitted_digits.classes_)
+
+
+def test_device_auto_is_kept_as_a_parameter(fitted_digits):
+    assert fitted_digits.get_params()["device"] == "auto"
+    assert clone(fitted_digits).get_params()["device"] == "auto"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert fitted_digits.device == expected
+    assert next(fitted_digits.module_.parameters()).device.type == expected
+
+
+def test_partial_fit_continues_training(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), max_epochs=1)
+    clf.partial_fit(X[:300], y[:300], classes=np.arange(10))
+    weights = clf.module_.head[-1].weight.detach().clone()
+    clf.partial_fit(X[300:], y[300:])
+    assert len(clf.history_) == 2
+    assert not torch.equal(weights, clf.module_.head[-1].weight)
+    with pytest.raises(ValueError, match=r"labels \[42\]"):
+        clf.partial_fit(X[:2], np.array([42, 1]))
+    with pytest.raises(ValueError, match="X has 10 features"):
+        clf.partial_fit(X[:2, :10], y[:2])
+
+
+def test_keyboard_interrupt_keeps_epochs_done(digits_rows):
+    from skorch.callbacks import Callback
+
+    class InterruptAfterTwoEpochs(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X, y = digits_rows
+    clf = small_clf(
+        input_shape=(1, 8, 8),
+        max_epochs=10,
+        callbacks=[("stop", InterruptAfterTwoEpochs())],
+    ).fit(X, y)
+    assert len(clf.history_) == 2
+    # The model is exactly the one two uninterrupted epochs give.
+    two_epochs = small_clf(input_shape=(1, 8, 8), max_epochs=2).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), two_epochs.predict_proba(X))
