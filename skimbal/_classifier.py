@@ -23,14 +23,34 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from ._class_weight import class_weight_from_counts
-from ._data import PreparedDataset, infer_image_shape, pixels_to_dataset
+from ._data import (
+    PreparedDataset,
+    infer_image_shape,
+    paths_to_dataset,
+    pixels_to_dataset,
+    split_keeping_copies_together,
+)
+from ._images import (
+    check_image_paths,
+    is_path_column,
+    make_image_transform,
+    path_column_values,
+)
+from .models import backbone_normalization
 
 __all__ = ["CNNClassifier"]
+
+
+def _class_balanced_sampler(labels):
+    """Draw each class equally often, with replacement, len(labels) per epoch."""
+    counts = np.bincount(labels)
+    weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+    return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
 
 
 def _softmax(logits):
@@ -85,6 +105,19 @@ class CNNClassifier(NeuralNetClassifier):
         Number of passes over the training data.
     batch_size : int, default=64
         Mini-batch size for training and prediction (``-1``: all samples).
+    balanced_batches : bool, default=False
+        Draw training batches with a class-balanced sampler (with
+        replacement): every epoch sees each class equally often, with fresh
+        minority repeats, and X is never copied.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        the validation loss has not improved for ``n_iter_no_change`` epochs,
+        restoring the best weights. Identical rows (e.g. a sampler's copies of
+        one minority sample) always land on the same side of the split.
+    validation_fraction : float, default=0.1
+        Share of training samples held out for early stopping, in (0, 0.5].
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
     iterator_train, iterator_valid : DataLoader class, default=DataLoader
         Training batches are shuffled unless ``iterator_train__shuffle=False``;
         ``iterator_train__num_workers`` loads batches in parallel.
@@ -160,9 +193,9 @@ class CNNClassifier(NeuralNetClassifier):
     >>> clf.classes_
     array([0, 1])
     >>> clf.class_counts_
-    array([360,  40])
+    array([358,  42])
     >>> clf.class_weight_
-    array([0.5555..., 5.        ])
+    array([0.5586..., 4.7619...])
     >>> clf.predict_proba(X[400:403]).sum(axis=1)
     array([1., 1., 1.])
     """
@@ -170,6 +203,8 @@ class CNNClassifier(NeuralNetClassifier):
     _parameter_constraints: dict = {
         "module": [str, type, torch.nn.Module],
         "input_shape": [tuple, list, None],
+        "image_size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, None],
+        "augment": ["boolean"],
         "criterion": [str, type, torch.nn.Module],
         "class_weight": [StrOptions({"balanced", "effective_number"}), dict, None],
         "class_weight_beta": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -180,6 +215,10 @@ class CNNClassifier(NeuralNetClassifier):
             Interval(numbers.Integral, 1, None, closed="left"),
             Options(numbers.Integral, {-1}),
         ],
+        "balanced_batches": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 0.5, closed="right")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "iterator_train": [callable],
         "iterator_valid": [callable],
         "dataset": [callable],
@@ -199,6 +238,8 @@ class CNNClassifier(NeuralNetClassifier):
         module="simple_cnn",
         *,
         input_shape=None,
+        image_size=None,
+        augment=False,
         criterion="cross_entropy",
         class_weight=None,
         class_weight_beta=0.999,
@@ -206,6 +247,10 @@ class CNNClassifier(NeuralNetClassifier):
         lr=0.001,
         max_epochs=10,
         batch_size=64,
+        balanced_batches=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
         iterator_train=DataLoader,
         iterator_valid=DataLoader,
         dataset=SkorchDataset,
@@ -245,8 +290,14 @@ class CNNClassifier(NeuralNetClassifier):
         # logits to probabilities, and classes_ always comes from y.
         del self.__dict__["predict_nonlinearity"], self.__dict__["classes"]
         self.input_shape = input_shape
+        self.image_size = image_size
+        self.augment = augment
         self.class_weight = class_weight
         self.class_weight_beta = class_weight_beta
+        self.balanced_batches = balanced_batches
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
     # -- skorch state kept out of the instance __dict__ -----------------------
@@ -351,12 +402,19 @@ class CNNClassifier(NeuralNetClassifier):
     def _default_callbacks(self):
         # skorch's valid_acc would call predict on a skorch Dataset; accuracy
         # is not what imbalanced problems should watch anyway.
-        return [
+        callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("print_log", PrintLog()),
         ]
+        # `is True`: parameters are only validated at fit, and get_params
+        # builds this list before that.
+        if self.early_stopping is True:
+            stopper = EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
+            )
+            callbacks.append(("early_stopping", stopper))
+        return [*callbacks, ("print_log", PrintLog())]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -414,10 +472,13 @@ class CNNClassifier(NeuralNetClassifier):
     def _validate_X(self, X, *, reset, y=None):
         """Validate X (and y when fitting) the scikit-learn way.
 
+        Returns pixels as a numeric ndarray, or paths as a 1-D object array.
         2-D X goes through ``validate_data`` (``n_features_in_``,
         ``feature_names_in_``); 4-D image arrays, which scikit-learn does not
         count features of, through ``check_array`` with ``allow_nd``.
         """
+        if is_path_column(X):
+            return self._validate_paths(X, reset=reset, y=y)
         common = dict(accept_sparse=False, dtype="numeric", ensure_all_finite=True)
         if getattr(X, "ndim", 2) == 4:
             X = check_array(X, allow_nd=True, **common)
@@ -438,40 +499,125 @@ class CNNClassifier(NeuralNetClassifier):
             )
         return X, y
 
-    def _prepare_fit_data(self, X, y):
-        self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got 1 class: {classes.tolist()!r}."
-            )
-        self.classes_ = classes
-        self.input_shape_ = infer_image_shape(X, self.input_shape)
-        self._set_class_statistics(y_encoded)
-        return pixels_to_dataset(X, y_encoded, self.input_shape_)
+    def _validate_paths(self, X, *, reset, y):
+        common = dict(accept_sparse=False, dtype=None, ensure_all_finite=False)
+        if y is None:
+            X = validate_data(self, X, reset=reset, **common)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, **common)
+        paths = path_column_values(X)
+        check_image_paths(paths)  # a typo fails now, not in epoch 3
+        return paths, y
 
-    def _set_class_statistics(self, y_encoded):
+    def _fit_classes(self, y, classes=None):
+        """Set ``classes_`` and the class statistics; return encoded labels."""
+        check_classification_targets(y)
+        if classes is None:
+            classes, y_encoded = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"y; got 1 class: {classes.tolist()!r}."
+                )
+            self.classes_ = classes
+        else:
+            classes = np.unique(np.asarray(classes))
+            if len(classes) < 2:
+                raise ValueError(
+                    f"classes must hold at least 2 labels; got {classes.tolist()!r}."
+                )
+            self.classes_ = classes
+            y_encoded = self._encode_known_labels(y)
         self.class_counts_ = np.bincount(y_encoded, minlength=len(self.classes_))
-        weights = class_weight_from_counts(
+        self.class_weight_ = class_weight_from_counts(
             self.class_weight,
             self.classes_,
             self.class_counts_,
             beta=self.class_weight_beta,
         )
-        self.class_weight_ = weights
+        return y_encoded
 
-    def _prepare_predict_data(self, X):
+    def _prepare_fit_data(self, X, y, classes=None):
+        self._check_params()
+        X, y = self._validate_X(X, reset=True, y=y)
+        y_encoded = self._fit_classes(y, classes)
+        self.input_kind_ = "paths" if X.dtype == object else "pixels"
+        if self.input_kind_ == "paths":
+            self.input_shape_ = self._path_image_shape()
+        else:
+            self.input_shape_ = infer_image_shape(X, self.input_shape)
+        return self._to_dataset(X, y_encoded, training=True)
+
+    def _validate_fitted_X(self, X):
         check_is_fitted(self)
+        kind = "paths" if is_path_column(X) else "pixels"
+        if kind != self.input_kind_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.input_kind_} but X "
+                f"holds {kind}; pass X in the form used at fit."
+            )
         X, _ = self._validate_X(X, reset=False)
         if X.ndim == 4 and tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(
                 f"X has images of shape {tuple(X.shape[1:])}, but "
                 f"{type(self).__name__} was fitted on {self.input_shape_}."
             )
-        return pixels_to_dataset(X, None, self.input_shape_)
+        return X
+
+    def _prepare_predict_data(self, X):
+        return self._to_dataset(self._validate_fitted_X(X), None, training=False)
+
+    def _to_dataset(self, X, y_encoded, *, training):
+        if self.input_kind_ == "pixels":
+            return pixels_to_dataset(X, y_encoded, self.input_shape_)
+        channels, height, width = self.input_shape_
+        stats = self._backbone_normalization(channels)
+        mean, std = stats if stats is not None else (None, None)
+
+        def transform(augment):
+            return make_image_transform(
+                image_size=(height, width),
+                channels=channels,
+                mean=mean,
+                std=std,
+                augment=augment,
+            )
+
+        augment = training and self.augment
+        return paths_to_dataset(
+            X,
+            y_encoded,
+            transform=transform(augment),
+            eval_transform=transform(False) if augment else None,
+        )
+
+    def _uses_torchvision_backbone(self):
+        return isinstance(self.module, str) and self.module.lower() != "simple_cnn"
+
+    def _path_image_shape(self):
+        """(C, H, W) that images read from paths are converted to."""
+        size = self.image_size
+        if isinstance(size, numbers.Integral):
+            size = (size, size)
+        if self.input_shape is not None:
+            shape = tuple(int(s) for s in self.input_shape)
+            if size is not None and tuple(size) != shape[1:]:
+                raise ValueError(
+                    f"image_size={self.image_size!r} contradicts input_shape="
+                    f"{self.input_shape!r}; set only one of them."
+                )
+            return shape
+        channels = self.get_params_for("module").get("in_channels", 3)
+        if size is None:
+            size = (224, 224) if self._uses_torchvision_backbone() else (64, 64)
+        return (int(channels), int(size[0]), int(size[1]))
+
+    def _backbone_normalization(self, channels):
+        # Pretrained backbones expect their training data's statistics.
+        if not self._uses_torchvision_backbone():
+            return None
+        weights = self.get_params_for("module").get("weights")
+        return backbone_normalization(self.module, weights, in_channels=channels)
 
     # -- skorch hooks ----------------------------------------------------------
 
@@ -521,15 +667,41 @@ class CNNClassifier(NeuralNetClassifier):
         return self
 
     def get_iterator(self, dataset, training=False):
-        # Shuffle training batches by default (skorch does not): SGD on sorted
-        # or oversampled data otherwise sees long runs of one class.
-        if training and "iterator_train__shuffle" not in self.__dict__:
-            self.__dict__["iterator_train__shuffle"] = True
-            try:
-                return super().get_iterator(dataset, training=training)
-            finally:
-                del self.__dict__["iterator_train__shuffle"]
-        return super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        if training and self.balanced_batches:
+            if kwargs.get("shuffle") or "sampler" in kwargs:
+                raise ValueError(
+                    "balanced_batches=True draws its own batches; remove "
+                    "iterator_train__shuffle / iterator_train__sampler."
+                )
+            kwargs["sampler"] = _class_balanced_sampler(dataset.labels)
+        elif training:
+            # Shuffle by default (skorch does not): SGD on sorted or
+            # oversampled data otherwise sees long runs of one class.
+            kwargs.setdefault("shuffle", True)
+        iterator = self.iterator_train if training else self.iterator_valid
+        return iterator(dataset, **kwargs)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if self.early_stopping and self.train_split is None:
+            seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
+            return split_keeping_copies_together(X, self.validation_fraction, seed)
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        if not torch.isfinite(step["loss"]):
+            epoch = len(self.history)
+            raise FloatingPointError(
+                f"The training loss became {step['loss'].item()} in epoch {epoch}; "
+                "the weights are no longer usable. Lower the learning rate (lr="
+                f"{self.lr}), check X for extreme values, or clip gradients."
+            )
+        return step
 
     def evaluation_step(self, batch, training=False):
         # Pad short batches to batch_size rows: BLAS picks other kernels for
@@ -562,9 +734,12 @@ class CNNClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
             Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
-            scaled to [0, 1]), any numeric rows, or 4-D images.
+            scaled to [0, 1]), any numeric rows, 4-D images, or one column of
+            image file paths (a DataFrame or object array), decoded lazily per
+            batch.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts.
         **fit_params : dict
@@ -588,8 +763,9 @@ class CNNClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Training input.
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
+            Training input, in the same form as at the first call.
         y : array-like of shape (n_samples,)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
@@ -607,39 +783,20 @@ class CNNClassifier(NeuralNetClassifier):
             return super().partial_fit(X, y, classes=classes, **fit_params)
         first_call = not (self.initialized_ and "_classes" in self.__dict__)
         if first_call:
-            dataset = self._prepare_first_partial_fit(X, y, classes)
+            dataset = self._prepare_fit_data(X, y, classes)
         else:
             dataset = self._prepare_next_partial_fit(X, y)
         with self._seeded():
             return super().partial_fit(dataset, None, **fit_params)
 
-    def _prepare_first_partial_fit(self, X, y, classes):
-        if classes is None:
-            return self._prepare_fit_data(X, y)
-        self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
-        check_classification_targets(y)
-        all_classes = np.unique(np.asarray(classes))
-        if len(all_classes) < 2:
-            raise ValueError(
-                f"classes must hold at least 2 labels; got {list(all_classes)!r}."
-            )
-        self.classes_ = all_classes
-        y_encoded = self._encode_known_labels(y)
-        self.input_shape_ = infer_image_shape(X, self.input_shape)
-        self._set_class_statistics(y_encoded)
-        return pixels_to_dataset(X, y_encoded, self.input_shape_)
-
     def _prepare_next_partial_fit(self, X, y):
-        dataset = self._prepare_predict_data(X)
+        X = self._validate_fitted_X(X)
         y = np.asarray(y)
-        if y.shape != (len(dataset),):
+        if y.shape != (len(X),):
             raise ValueError(
-                f"y must have shape ({len(dataset)},) to match X; got {y.shape}."
+                f"y must have shape ({len(X)},) to match X; got {y.shape}."
             )
-        labels = torch.as_tensor(self._encode_known_labels(y), dtype=torch.long)
-        images = dataset.dataset.tensors[0]
-        return PreparedDataset(torch.utils.data.TensorDataset(images, labels))
+        return self._to_dataset(X, self._encode_known_labels(y), training=True)
 
     def _encode_known_labels(self, y):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -655,7 +812,8 @@ class CNNClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
             Input in the same form as at ``fit``.
 
         Returns
@@ -671,7 +829,8 @@ class CNNClassifier(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
             Input in the same form as at ``fit``.
 
         Returns

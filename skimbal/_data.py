@@ -1,4 +1,4 @@
-"""Turn validated X (flat pixel rows or 4-D arrays) into what the network eats.
+"""Turn validated X (pixel rows, 4-D arrays, image paths) into torch datasets.
 
 imbalanced-learn samplers only accept 2-D X, so pixels travel through a
 pipeline as flat rows and become ``(C, H, W)`` images only here, right before
@@ -9,26 +9,114 @@ import math
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, TensorDataset
+from sklearn.model_selection import StratifiedGroupKFold
+from torch.utils.data import Dataset, Subset, TensorDataset
 
-__all__ = ["PreparedDataset", "infer_image_shape", "pixels_to_dataset"]
+from ._images import ImagePathDataset
+
+__all__ = [
+    "PreparedDataset",
+    "duplicate_groups",
+    "infer_image_shape",
+    "paths_to_dataset",
+    "pixels_to_dataset",
+    "split_keeping_copies_together",
+]
 
 
 class PreparedDataset(Dataset):
-    """Marks data that :class:`~skimbal.CNNClassifier` has already validated.
+    """Data that :class:`~skimbal.CNNClassifier` has already validated.
 
     skorch's ``fit`` calls ``partial_fit`` internally; this wrapper lets
     ``partial_fit`` tell that internal call from a user's call with raw X.
+    It also carries what batch sampling and validation splits need to know
+    without decoding any image: the encoded labels, and the rows as the user
+    gave them (pixels or paths), whose equal values mark copies of one sample.
+
+    Parameters
+    ----------
+    dataset : torch Dataset
+        Yields ``(image tensor, encoded label)`` pairs.
+    labels : ndarray of shape (n_samples,)
+        Encoded labels (zeros at predict time).
+    rows : ndarray of shape (n_samples, ...)
+        The validated input rows, used only to find duplicated samples.
+    eval_dataset : torch Dataset or None, default=None
+        The same samples without training-time augmentation, for validation
+        splits; ``None`` when ``dataset`` has no augmentation.
     """
 
-    def __init__(self, dataset):
+    def __init__(self, dataset, labels, rows, eval_dataset=None):
         self.dataset = dataset
+        self.labels = np.asarray(labels)
+        self.rows = rows
+        self.eval_dataset = eval_dataset
 
     def __len__(self):
         return len(self.dataset)
 
     def __getitem__(self, index):
         return self.dataset[index]
+
+    def subset(self, indices):
+        """Return the samples at ``indices`` as a new :class:`PreparedDataset`."""
+        eval_dataset = self.eval_dataset and Subset(self.eval_dataset, indices)
+        return PreparedDataset(
+            Subset(self.dataset, indices),
+            self.labels[indices],
+            self.rows[indices],
+            eval_dataset,
+        )
+
+    def without_augmentation(self):
+        """Return these samples as they are seen at predict time."""
+        if self.eval_dataset is None:
+            return self
+        return PreparedDataset(self.eval_dataset, self.labels, self.rows)
+
+
+def duplicate_groups(rows):
+    """Group ids such that identical rows (e.g. oversampled copies) share one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbal._data import duplicate_groups
+    >>> duplicate_groups(np.array([[1, 2], [3, 4], [1, 2]]))
+    array([0, 1, 0])
+    """
+    flat = rows.reshape(len(rows), -1) if rows.ndim > 1 else rows.reshape(-1, 1)
+    if flat.dtype == object:
+        flat = flat.astype(str)
+    return np.unique(flat, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def split_keeping_copies_together(dataset, validation_fraction, random_state):
+    """Stratified train/validation split that never separates identical rows.
+
+    Inside an imbalanced-learn pipeline the classifier sees the *resampled*
+    training fold; a plain split would put copies of one minority sample on
+    both sides and make validation scores look better than they are.
+
+    Parameters
+    ----------
+    dataset : PreparedDataset
+        The training data as the classifier received it.
+    validation_fraction : float
+        Approximate share of samples (by groups of copies) held out.
+    random_state : int
+        Seed of the split.
+
+    Returns
+    -------
+    train, valid : PreparedDataset
+        Disjoint in rows, not only in indices.
+    """
+    groups = duplicate_groups(dataset.rows)
+    n_splits = max(2, round(1 / validation_fraction))
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+    train, valid = next(splitter.split(dataset.rows, dataset.labels, groups))
+    return dataset.subset(train), dataset.subset(valid).without_augmentation()
 
 
 def infer_image_shape(X, input_shape):
@@ -76,6 +164,36 @@ def infer_image_shape(X, input_shape):
     return tuple(int(s) for s in input_shape)
 
 
+def paths_to_dataset(paths, y, *, transform, eval_transform=None):
+    """Wrap image paths (and encoded labels) in a :class:`PreparedDataset`.
+
+    Images are decoded lazily, one per item, when the data loader asks.
+
+    Parameters
+    ----------
+    paths : ndarray of shape (n_samples,)
+        Validated paths of existing files.
+    y : ndarray of shape (n_samples,) or None
+        Encoded labels; ``None`` at predict time.
+    transform : callable
+        PIL image to tensor, applied when training.
+    eval_transform : callable or None, default=None
+        The transform without augmentation, used for validation splits;
+        ``None`` when ``transform`` has no augmentation.
+
+    Returns
+    -------
+    dataset : PreparedDataset
+        Yields ``(image tensor, label)`` pairs.
+    """
+    labels = np.zeros(len(paths), dtype=np.int64) if y is None else np.asarray(y)
+    dataset = ImagePathDataset(paths, labels, transform=transform)
+    eval_dataset = None
+    if eval_transform is not None:
+        eval_dataset = ImagePathDataset(paths, labels, transform=eval_transform)
+    return PreparedDataset(dataset, labels, rows=paths, eval_dataset=eval_dataset)
+
+
 def pixels_to_dataset(X, y, image_shape):
     """Wrap validated pixels (and encoded labels) in a :class:`PreparedDataset`.
 
@@ -113,8 +231,6 @@ def pixels_to_dataset(X, y, image_shape):
     if scale is not None:
         images *= scale
     images = torch.from_numpy(images).reshape(len(images), *image_shape)
-    if y is None:
-        labels = torch.zeros(len(images), dtype=torch.long)
-    else:
-        labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
-    return PreparedDataset(TensorDataset(images, labels))
+    labels = np.zeros(len(X), dtype=np.int64) if y is None else np.asarray(y)
+    tensors = TensorDataset(images, torch.as_tensor(labels, dtype=torch.long))
+    return PreparedDataset(tensors, labels, rows=X)

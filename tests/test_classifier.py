@@ -362,3 +362,70 @@ def test_keyboard_interrupt_keeps_epochs_done(digits_rows):
     # The model is exactly the one two uninterrupted epochs give.
     two_epochs = small_clf(input_shape=(1, 8, 8), max_epochs=2).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), two_epochs.predict_proba(X))
+
+
+# -- batch sampling, early stopping, training faults ---------------------------
+
+
+def test_balanced_batches_draw_classes_equally_often():
+    from skorch.callbacks import Callback
+
+    class CountBatchLabels(Callback):
+        def initialize(self):
+            self.counts = np.zeros(2, dtype=int)
+            return self
+
+        def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+            if training:
+                self.counts += np.bincount(batch[1].numpy(), minlength=2)
+
+    X = np.random.RandomState(0).rand(1000, 4).astype(np.float32)
+    y = np.array([0] * 950 + [1] * 50)
+    counter = CountBatchLabels()
+    clf = small_clf(balanced_batches=True, max_epochs=4, callbacks=[("n", counter)])
+    clf.fit(X, y)
+    # 4 epochs x 1000 draws; the 5 % class is drawn about half of the time.
+    assert counter.counts.sum() == 4000
+    assert 0.45 < counter.counts[1] / 4000 < 0.55
+    with pytest.raises(ValueError, match="balanced_batches=True draws its own"):
+        small_clf(balanced_batches=True, iterator_train__shuffle=True).fit(X, y)
+
+
+def test_early_stopping_split_keeps_copies_together(digits_rows):
+    from imblearn.over_sampling import RandomOverSampler
+
+    from skimbal._data import duplicate_groups, split_keeping_copies_together
+
+    X, y = digits_rows
+    y = (y == 3).astype(int)
+    X_over, y_over = RandomOverSampler(random_state=0).fit_resample(X, y)
+    clf = small_clf(input_shape=(1, 8, 8))
+    dataset = clf._prepare_fit_data(X_over, y_over)
+    train, valid = split_keeping_copies_together(dataset, 0.2, random_state=0)
+    train_rows = {row.tobytes() for row in train.rows}
+    assert not any(row.tobytes() in train_rows for row in valid.rows)
+    assert 0 < valid.labels.mean() < 1  # both classes validated
+    assert len(set(duplicate_groups(X_over))) == len(X)  # copies were there
+
+
+def test_early_stopping_stops_and_restores_best_weights(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(
+        input_shape=(1, 8, 8),
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=200,
+        lr=0.05,
+    ).fit(X, y)
+    valid_losses = clf.history_[:, "valid_loss"]
+    assert len(valid_losses) < 200  # stopped early
+    best = int(np.argmin(valid_losses))
+    assert len(valid_losses) == best + 1 + 2  # patience of 2 epochs
+    assert np.mean(clf.predict(X) == y) > 0.8
+
+
+def test_non_finite_loss_stops_training_with_advice(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), lr=1e12, optimizer=torch.optim.SGD)
+    with pytest.raises(FloatingPointError, match="Lower the learning rate"):
+        clf.fit(X * 1e6, y)
