@@ -42,6 +42,7 @@ from ._images import (
     path_column_values,
 )
 from .models import backbone_normalization
+from .models._resolve import resolve_module
 
 __all__ = ["CNNClassifier"]
 
@@ -452,6 +453,7 @@ class CNNClassifier(NeuralNetClassifier):
                 "(torch.cuda.is_available() is False); use device='auto' or 'cpu'."
             )
         self._resolve_criterion_class()
+        resolve_module(self.module)  # unknown names fail here, with suggestions
 
     def _resolve_criterion_class(self):
         criterion = self.criterion
@@ -622,8 +624,6 @@ class CNNClassifier(NeuralNetClassifier):
     # -- skorch hooks ----------------------------------------------------------
 
     def initialize_module(self):
-        from .models._resolve import resolve_module
-
         module_cls, kwargs = resolve_module(self.module)
         if isinstance(self.module, torch.nn.Module):
             self.module_ = self.initialized_instance(
