@@ -1,0 +1,221 @@
+"""Forward + backward time of skimbal's losses against PyTorch and torchvision.
+
+Each loss is timed on the same ``(batch_size, n_classes)`` logits with a
+forward and a backward pass; the table reports the median over repeated runs
+(after warm-up) and the ratio to ``nn.CrossEntropyLoss``. The losses are timed
+round-robin in a shuffled order, one call each per repeat, so that a slow
+spell of the machine hits them all alike.
+
+For 2 classes, ``torchvision.ops.sigmoid_focal_loss`` runs on the single
+logit ``z_1 - z_0`` (the equivalent binary problem); for more classes it runs
+one-vs-all on the ``n_classes`` logits with one-hot targets, which is how it
+is used for multi-class detection.
+
+Usage::
+
+    python benchmarks/bench_losses.py            # full run, writes the results
+    python benchmarks/bench_losses.py --quick    # a few seconds, prints only
+"""
+
+import argparse
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+from torchvision.ops import sigmoid_focal_loss
+
+# Benchmark the checkout this script belongs to, even if another skimbal is
+# installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from skimbal.losses import (  # noqa: E402
+    BalancedSoftmaxLoss,
+    FocalLoss,
+    LDAMLoss,
+    LogitAdjustedLoss,
+)
+
+RESULTS = Path(__file__).parent / "results" / "losses.md"
+
+
+def make_cases(n_classes, batch_size, generator):
+    """Return ``{name: (leaf logits, loss closure)}`` for one number of classes."""
+    target = torch.randint(0, n_classes, (batch_size,), generator=generator)
+    counts = np.sort(np.random.default_rng(0).integers(1, 1000, n_classes))[::-1]
+    weight = torch.rand(n_classes, generator=generator) + 0.5
+
+    def leaf(width):
+        x = torch.randn(batch_size, width, generator=generator)
+        return x.requires_grad_(True)
+
+    criteria = {
+        "cross_entropy": nn.CrossEntropyLoss(),
+        "cross_entropy (weight)": nn.CrossEntropyLoss(weight=weight),
+        "focal γ=2": FocalLoss(gamma=2.0),
+        "focal γ=2 (weight)": FocalLoss(gamma=2.0, weight=weight),
+        "focal γ=0.5": FocalLoss(gamma=0.5),
+        "logit_adjusted": LogitAdjustedLoss(counts.copy()),
+        "balanced_softmax": BalancedSoftmaxLoss(counts.copy()),
+        "ldam": LDAMLoss(counts.copy()),
+    }
+    cases = {}
+    for name, criterion in criteria.items():
+        logits = leaf(n_classes)
+        cases[name] = (logits, lambda c=criterion, x=logits: c(x, target))
+
+    if n_classes == 2:
+        z = leaf(1)
+        binary = target.float().unsqueeze(1)
+        cases["torchvision sigmoid_focal (1 logit)"] = (
+            z,
+            lambda: sigmoid_focal_loss(z, binary, alpha=0.25, reduction="mean"),
+        )
+    else:
+        logits = leaf(n_classes)
+        one_hot = nn.functional.one_hot(target, n_classes).float()
+        cases["torchvision sigmoid_focal (one-vs-all)"] = (
+            logits,
+            lambda: sigmoid_focal_loss(logits, one_hot, alpha=0.25, reduction="mean"),
+        )
+    return cases
+
+
+def time_cases(cases, repeats, warmup, seed=0):
+    """Median seconds of one forward + backward pass of each case.
+
+    Each repeat visits the cases in a new random order and times the second of
+    two back-to-back calls, so no case is always the one that runs after the
+    large one-vs-all torchvision case and finds the caches cold.
+    """
+    rng = np.random.default_rng(seed)
+    names = list(cases)
+    times = {name: [] for name in names}
+    for step in range(warmup + repeats):
+        for name in rng.permutation(names):
+            logits, loss_fn = cases[name]
+            for _ in range(2):
+                logits.grad = None
+                start = time.perf_counter()
+                loss_fn().backward()
+                elapsed = time.perf_counter() - start
+            if step >= warmup:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def run(args):
+    default_threads = torch.get_num_threads()
+    thread_settings = sorted({1, default_threads})
+    rows = []
+    for n_classes in args.classes:
+        for threads in thread_settings:
+            torch.set_num_threads(threads)
+            generator = torch.Generator().manual_seed(0)
+            cases = make_cases(n_classes, args.batch_size, generator)
+            medians = time_cases(cases, args.repeats, args.warmup)
+            baseline = medians["cross_entropy"]
+            for name, median in medians.items():
+                rows.append((n_classes, threads, name, median, median / baseline))
+    torch.set_num_threads(default_threads)
+    return rows
+
+
+def markdown_table(rows):
+    lines = [
+        "| classes | threads | loss | median (ms) | ratio to cross_entropy |",
+        "| ---: | ---: | :--- | ---: | ---: |",
+    ]
+    for n_classes, threads, name, median, ratio in rows:
+        lines.append(
+            f"| {n_classes} | {threads} | {name} | {median * 1e3:.3f} | {ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def load_average():
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def environment(args):
+    command = "python " + " ".join(
+        shlex.quote(a) for a in ["benchmarks/bench_losses.py", *sys.argv[1:]]
+    )
+    return "\n".join(
+        [
+            f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+            f"- machine: {cpu_model()}, {os.cpu_count()} logical CPUs, "
+            f"{platform.system()} {platform.release()}",
+            f"- python {platform.python_version()}, torch {torch.__version__}, "
+            f"torchvision {torchvision.__version__}, numpy {np.__version__}",
+            f"- load average at the end (1, 5, 15 min): {load_average()} — other "
+            "processes share the CPUs, so compare ratios rather than times",
+            f"- batch size {args.batch_size}, median of {args.repeats} runs after "
+            f"{args.warmup} warm-up runs, forward + backward, float32 on CPU",
+            f"- command: `{command}`",
+        ]
+    )
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few repeats only, prints the table without writing results",
+    )
+    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--classes", type=int, nargs="+", default=[2, 100])
+    parser.add_argument("--repeats", type=int, default=None, help="default 50")
+    parser.add_argument("--warmup", type=int, default=None, help="default 10")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"markdown file to write (default {RESULTS} unless --quick)",
+    )
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 5 if args.quick else 50
+    if args.warmup is None:
+        args.warmup = 2 if args.quick else 10
+    if args.output is None and not args.quick:
+        args.output = RESULTS
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    table = markdown_table(run(args))
+    print(table)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(
+            f"# Loss benchmark: forward + backward\n\n{environment(args)}\n\n{table}\n"
+        )
+        print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

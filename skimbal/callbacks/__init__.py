@@ -1,0 +1,5 @@
+"""skorch callbacks for training on imbalanced data."""
+
+from ._deferred_reweighting import DeferredReweighting
+
+__all__ = ["DeferredReweighting"]
