@@ -4,6 +4,7 @@ import contextlib
 import difflib
 import inspect
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -45,6 +46,9 @@ from .models import backbone_normalization
 from .models._resolve import resolve_module
 
 __all__ = ["CNNClassifier"]
+
+# Guards torch's global random generator during seeded fits (see _seeded).
+_GLOBAL_RNG_LOCK = threading.RLock()
 
 
 def _class_balanced_sampler(labels):
@@ -683,6 +687,11 @@ class CNNClassifier(NeuralNetClassifier):
             # Shuffle by default (skorch does not): SGD on sorted or
             # oversampled data otherwise sees long runs of one class.
             kwargs.setdefault("shuffle", True)
+        else:
+            # A DataLoader draws a seed for its workers from the generator it
+            # is given, else from torch's global one: prediction must not
+            # disturb the user's (or a concurrently seeded fit's) random state.
+            kwargs.setdefault("generator", torch.Generator())
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
 
@@ -843,13 +852,21 @@ or (n_samples, 1)
 
     @contextlib.contextmanager
     def _seeded(self):
-        """Seed torch from ``random_state``, restoring the global state after."""
+        """Seed torch from ``random_state``, restoring the global state after.
+
+        Weight init, dropout and DataLoader shuffling all draw from torch's
+        process-wide generator, so two seeded fits in threads of one process
+        (joblib's threading backend, a multi-threaded Dask worker) would
+        interleave their draws. The lock runs such fits one at a time:
+        reproducible rather than fast. Processes (loky, the default, or Dask
+        workers with one thread) are unaffected.
+        """
         if self.random_state is None:
             yield
             return
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
         devices = [torch.device(self.device).index or 0] if cuda else []
-        with torch.random.fork_rng(devices=devices):
+        with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             yield

@@ -1,20 +1,22 @@
-"""Shared fixtures: seeded torch, small imbalanced data sets from digits."""
+"""Shared fixtures: one seeded torch thread for every test."""
 
-import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    # Tiny networks train fastest on one intra-op thread, while two OpenMP
+    # threads on two busy cores can be many times slower. It is also what
+    # loky and Dask workers use, so parallel and serial runs agree exactly.
+    # Session scope: module-scoped fitted fixtures run under it too.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
-def _seed_and_limit_threads():
-    # Each test starts from the same global torch state; 2 threads matches CI.
+def _seed_torch():
+    # Each test starts from the same global torch random state.
     torch.manual_seed(0)
-    torch.set_num_threads(2)
-
-
-@pytest.fixture(scope="session")
-def digits_imbalanced():
-    """Digits 8x8 as flat rows; positive class = digit 3 (about 1:9)."""
-    X, y = load_digits(return_X_y=True)
-    return X.astype(np.float32), (y == 3).astype(int)

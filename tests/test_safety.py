@@ -76,3 +76,21 @@ def test_grid_search_in_two_processes_is_reproducible():
     np.testing.assert_array_equal(
         first.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
+
+
+def test_seeded_fits_in_threads_are_reproducible():
+    from joblib import Parallel, delayed
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300] % 2
+
+    def fit_and_predict(seed):
+        clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=2, random_state=seed)
+        return clf.fit(X, y).predict_proba(X)
+
+    serial = [fit_and_predict(seed) for seed in (0, 1, 2, 3)]
+    threaded = Parallel(n_jobs=4, backend="threading")(
+        delayed(fit_and_predict)(seed) for seed in (0, 1, 2, 3)
+    )
+    for expected, got in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
@@ -11,17 +10,6 @@ from skimbal.callbacks import DeferredReweighting
 from skimbal.losses import FocalLoss, LDAMLoss
 
 COUNTS = np.array([40, 15, 5])
-
-
-@pytest.fixture(autouse=True)
-def seed_and_one_thread():
-    # One intra-op thread: on a busy machine, waking a thread pool for these
-    # tiny tensors costs milliseconds per op and dominates the test time.
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 class RecordCriterionWeight(Callback):

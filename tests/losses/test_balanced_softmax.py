@@ -9,17 +9,6 @@ from torch import nn
 from skimbal.losses import BalancedSoftmaxLoss, balanced_softmax_loss
 
 
-@pytest.fixture(autouse=True)
-def seed_and_one_thread():
-    # One intra-op thread: on a busy machine, waking a thread pool for these
-    # tiny tensors costs milliseconds per op and dominates the test time.
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def balanced_softmax_by_hand(row, y, counts):
     scores = [n * math.exp(z) for z, n in zip(row, counts, strict=True)]
     return [s / sum(scores) for s in scores], -math.log(scores[y] / sum(scores))

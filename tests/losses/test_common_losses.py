@@ -55,17 +55,6 @@ def batch(n_samples=8, dtype=torch.float32, scale=2.0):
     return logits, torch.randint(0, N_CLASSES, (n_samples,))
 
 
-@pytest.fixture(autouse=True)
-def seed_and_one_thread():
-    # One intra-op thread: on a busy machine, waking a thread pool for these
-    # tiny tensors costs milliseconds per op and dominates the test time.
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 parametrize_losses = pytest.mark.parametrize(
     "functional, cls, params", [case[1:] for case in LOSSES], ids=[c[0] for c in LOSSES]
 )

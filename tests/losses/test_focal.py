@@ -12,17 +12,6 @@ from skimbal.losses import FocalLoss, focal_loss
 GAMMAS = (0, 1, 2, 3, 4)
 
 
-@pytest.fixture(autouse=True)
-def seed_and_one_thread():
-    # One intra-op thread: on a busy machine, waking a thread pool for these
-    # tiny tensors costs milliseconds per op and dominates the test time.
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def binary_logits(probabilities):
     """2-logit inputs whose softmax gives P(class 1) = p."""
     z = torch.tensor(

@@ -9,17 +9,6 @@ from torch import nn
 from skimbal.losses import LDAMLoss, ldam_loss
 
 
-@pytest.fixture(autouse=True)
-def seed_and_one_thread():
-    # One intra-op thread: on a busy machine, waking a thread pool for these
-    # tiny tensors costs milliseconds per op and dominates the test time.
-    torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def cross_entropy_by_hand(row, y):
     return -(row[y] - math.log(sum(math.exp(v) for v in row)))
 

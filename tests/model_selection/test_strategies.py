@@ -1,0 +1,126 @@
+"""strategy_grid: the named strategies as a GridSearchCV parameter grid."""
+
+import re
+
+import pytest
+from imblearn.over_sampling import RandomOverSampler
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.model_selection import ParameterGrid, TunedThresholdClassifierCV
+
+from skimbal import CNNClassifier
+from skimbal.callbacks import DeferredReweighting
+from skimbal.model_selection import STRATEGIES, strategy_grid
+from skimbal.model_selection._strategies import _PARAMS
+
+PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
+
+
+def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
+    grid = strategy_grid()
+    assert len(grid) == len(STRATEGIES) - 1
+    assert list(STRATEGIES)[-1] == "threshold_tuning"
+    for params in grid:
+        assert PLAIN_KEYS <= set(params)
+        assert all(isinstance(values, list) for values in params.values())
+    # 15 candidates: focal tries 3 gammas x 2 alphas, the others one setting.
+    assert len(ParameterGrid(grid)) == 15
+
+
+def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
+    plain, weighted, under, over, focal, la, bs, ldam, en, bb = strategy_grid(
+        random_state=0
+    )
+    assert plain == {
+        "sampler": ["passthrough"],
+        "clf__class_weight": [None],
+        "clf__criterion": ["cross_entropy"],
+    }
+    assert weighted["clf__class_weight"] == ["balanced"]
+    assert (
+        under["sampler"][0].get_params()
+        == RandomUnderSampler(random_state=0).get_params()
+    )
+    assert isinstance(over["sampler"][0], RandomOverSampler)
+    assert focal["clf__criterion"] == ["focal"]
+    assert focal["clf__criterion__gamma"] == [1.0, 2.0, 5.0]
+    assert focal["clf__class_weight"] == [None, "balanced"]
+    assert la["clf__criterion"] == ["logit_adjusted"]
+    assert bs["clf__criterion"] == ["balanced_softmax"]
+    assert ldam["clf__criterion"] == ["ldam"]
+    [[(name, callback)]] = ldam["clf__callbacks"]
+    assert name == "drw" and isinstance(callback, DeferredReweighting)
+    assert en["clf__class_weight"] == ["effective_number"]
+    assert bb["clf__balanced_batches"] == [True]
+    assert bb["sampler"] == ["passthrough"]
+
+
+def test_subset_in_the_order_given():
+    grid = strategy_grid(["oversample", "plain"], random_state=3)
+    assert grid[0]["sampler"][0].random_state == 3
+    assert grid[1]["sampler"] == ["passthrough"]
+
+
+def test_samplers_and_callbacks_are_fresh_copies_of_the_templates():
+    first = strategy_grid(["oversample", "ldam_drw"], random_state=1)
+    second = strategy_grid(["oversample", "ldam_drw"], random_state=1)
+    assert first[0]["sampler"][0] is not second[0]["sampler"][0]
+    assert (
+        first[1]["clf__callbacks"][0][0][1]
+        is not _PARAMS["ldam_drw"]["clf__callbacks"][0][1]
+    )
+    assert _PARAMS["oversample"]["sampler"].random_state is None
+
+
+def test_custom_strategies_start_from_plain_and_keep_their_seed():
+    grid = strategy_grid(
+        {
+            "plain": None,
+            "seeded_over": {"sampler": RandomOverSampler(random_state=7)},
+            "unseeded_over": {"sampler": RandomOverSampler()},
+            "two_lrs": [{"clf__lr": 0.01}, {"clf__lr": [0.1, 0.2]}],
+        },
+        random_state=0,
+    )
+    assert len(grid) == 5
+    assert grid[1]["sampler"][0].random_state == 7
+    assert grid[2]["sampler"][0].random_state == 0
+    assert grid[3]["clf__lr"] == [0.01] and grid[4]["clf__lr"] == [0.1, 0.2]
+    assert all(PLAIN_KEYS <= set(params) for params in grid)
+
+
+def test_threshold_tuning_wraps_a_plain_copy_of_the_estimator():
+    clf = CNNClassifier(class_weight="balanced", criterion="focal", random_state=0)
+    [params] = strategy_grid(
+        ["threshold_tuning"], estimator=clf, pos_label="cat", random_state=0
+    )
+    assert params["sampler"] == ["passthrough"]
+    [tuned] = params["clf"]
+    assert isinstance(tuned, TunedThresholdClassifierCV)
+    assert tuned.cv == 0.25 and tuned.refit is True and tuned.random_state == 0
+    assert tuned.estimator.class_weight is None
+    assert tuned.estimator.criterion == "cross_entropy"
+    assert tuned.scoring._kwargs == {"pos_label": "cat"}
+    assert clf.class_weight == "balanced"  # the caller's estimator is untouched
+    assert len(strategy_grid(estimator=clf)) == len(STRATEGIES)
+
+
+def test_threshold_tuning_needs_the_estimator():
+    with pytest.raises(ValueError, match="threshold_tuning.*estimator="):
+        strategy_grid(["plain", "threshold_tuning"])
+
+
+@pytest.mark.parametrize(
+    ("strategies", "message"),
+    [
+        ("focul", "Unknown strategy 'focul'. Did you mean 'focal'?"),
+        (["plain", "oversampling"], "Did you mean 'oversample'?"),
+        (["plain", "plain"], "'plain' is named twice"),
+        ([], "non-empty list"),
+        (42, "got strategies=42"),
+        ({"mine": "sampler"}, "parameters of strategy 'mine' must be a dict"),
+        ([3], "names must be strings"),
+    ],
+)
+def test_invalid_strategies_name_the_problem(strategies, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        strategy_grid(strategies)

@@ -1,0 +1,126 @@
+"""The `skimbal` command line, end to end on tiny settings."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from skimbal.cli import main
+from skimbal.datasets import load_digits_images
+from skimbal.model_selection import STRATEGIES, StrategyReport
+
+TINY = ["--epochs", "1", "--cv", "2", "--n-jobs", "1", "--no-progress"]
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args))
+    return result
+
+
+def test_compare_runs_end_to_end_and_writes_the_report(tmp_path):
+    out = tmp_path / "report"
+    result = run(
+        "compare", *TINY, "--strategies", "plain,oversample", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "digits, positive class 1 = odd digits, 1:20: 935 samples" in result.output
+    assert "| strategy | F1 | precision | recall |" in result.output
+    assert "Best strategy:" in result.output
+    assert f"Report written to {out}" in result.output
+    report = StrategyReport.load(out)
+    assert set(report.table.index) == {"plain", "oversample"}
+    assert report.metadata["cv"] == 2 and report.metadata["pos_label"] == 1
+    for name in ("table.csv", "table.md", "report.json", "f1.png"):
+        assert (out / name).exists()
+    # The printed table is the saved one.
+    assert (out / "table.md").read_text().strip() in result.output
+
+
+def test_compare_on_an_image_folder(tmp_path):
+    X, y = load_digits_images(return_X_y=True)
+    for label in ("even", "odd"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+    for i in range(40):
+        label = "odd" if y[i] % 2 else "even"
+        pixels = (X[i].reshape(8, 8) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / "data" / label / f"{i}.png")
+    result = run(
+        "compare",
+        *TINY,
+        "--data",
+        str(tmp_path / "data"),
+        "--image-size",
+        "8",
+        "--strategies",
+        "plain",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 samples" in result.output
+    assert StrategyReport.load(tmp_path / "out").metadata["labels"] == ["even", "odd"]
+
+
+def test_imbalance_zero_keeps_the_ten_digits(tmp_path):
+    result = run(
+        "compare",
+        *TINY,
+        "--imbalance",
+        "0",
+        "--strategies",
+        "plain,threshold_tuning",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert "1797 samples" in result.output
+    assert "note: threshold_tuning skipped" in result.output
+
+
+def test_help_lists_the_options():
+    result = run("compare", "--help")
+    assert result.exit_code == 0
+    for option in (
+        "--data",
+        "--imbalance",
+        "--strategies",
+        "--cv",
+        "--epochs",
+        "--module",
+        "--image-size",
+        "--device",
+        "--n-jobs",
+        "--backend",
+        "--scheduler",
+        "--out",
+    ):
+        assert option in result.output
+
+
+def test_strategies_command_lists_every_strategy():
+    result = run("strategies")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == list(STRATEGIES)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategies", "plain,focul"], "Did you mean 'focal'?"),
+        (["--data", "no/such/folder"], "neither 'digits', 'mnist' nor an existing"),
+        (["--imbalance", "0.5"], "must be 0 (keep the data) or at least 1"),
+        (["--positive", "three"], "built-in labels are the digits 0-9"),
+        (["--backend", "spark"], "Invalid value for '--backend'"),
+        (["--cv", "1"], "Invalid value for '--cv'"),
+    ],
+)
+def test_bad_options_fail_with_a_message(args, message, tmp_path):
+    result = run("compare", *TINY, "--out", str(tmp_path), *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / "table.csv").exists()
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output.startswith("skimbal, version")
