@@ -36,6 +36,7 @@ from .. import __version__
 from ._backend import check_backend, parallel_backend
 from ._report import METRICS, StrategyReport
 from ._strategies import THRESHOLD_TUNING, _requested, named_strategy_grid
+from ._validation import check_folds
 
 __all__ = ["compare_strategies"]
 
@@ -188,6 +189,7 @@ def compare_strategies(
     rank_metric = _add_ranking_scorer(scoring, scorers)
     clf = _base_classifier(estimator, X, random_state)
     splits = _splits(cv, X, y, random_state)
+    check_folds(splits, y)
     named, notes = _strategies_for(strategies, classes, clf, pos_label, random_state)
     candidates = [
         (name, params) for name, grids in named for params in ParameterGrid(grids)

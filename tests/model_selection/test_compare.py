@@ -18,6 +18,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images
 from skimbal.model_selection import STRATEGIES, compare_strategies, strategy_grid
 from skimbal.model_selection._compare import resolve_pos_label
@@ -340,3 +341,31 @@ def test_dask_backend_without_distributed_says_what_to_install(
         ImportError, match=re.escape('pip install "skimbal[distributed]"')
     ):
         compare_strategies(X, y, tiny_cnn, ["plain"], cv=2, backend="dask")
+
+
+def test_too_few_minority_samples_for_the_folds_fail_before_training(monkeypatch):
+    X = np.random.RandomState(0).rand(40, 64)
+    y = np.array([0] * 37 + [1] * 3)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(CNNClassifier, "initialize", fail)
+    with pytest.raises(ValueError, match="class 1 has only 3 samples, fewer than"):
+        compare_strategies(X, y, cv=5, strategies=["plain"])
+
+
+def test_fold_without_a_class_fails_before_training(monkeypatch):
+    X = np.random.RandomState(0).rand(40, 64)
+    y = np.array([0] * 30 + [1] * 10)
+    unshuffled = [
+        (np.arange(20, 40), np.arange(20)),
+        (np.arange(20), np.arange(20, 40)),
+    ]
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(CNNClassifier, "initialize", fail)
+    with pytest.raises(ValueError, match=r"test part of fold 0 has no samples of"):
+        compare_strategies(X, y, cv=unshuffled, strategies=["plain"])
