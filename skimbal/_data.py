@@ -10,11 +10,12 @@ import math
 import numpy as np
 import torch
 from sklearn.model_selection import StratifiedGroupKFold
-from torch.utils.data import Dataset, Subset, TensorDataset
+from torch.utils.data import Dataset, Subset
 
 from ._images import ImagePathDataset
 
 __all__ = [
+    "PixelRows",
     "PreparedDataset",
     "duplicate_groups",
     "infer_image_shape",
@@ -224,13 +225,41 @@ def pixels_to_dataset(X, y, image_shape):
     >>> image.shape, float(image.max()), int(label)
     (torch.Size([1, 2, 2]), 1.0, 1)
     """
-    scale = 1.0 / 255.0 if X.dtype == np.uint8 else None
-    # np.array (not asarray) copies: read-only memmaps and views of the
-    # caller's data must never be shared with torch.
-    images = np.array(X, dtype=np.float32, order="C")
-    if scale is not None:
-        images *= scale
-    images = torch.from_numpy(images).reshape(len(images), *image_shape)
     labels = np.zeros(len(X), dtype=np.int64) if y is None else np.asarray(y)
-    tensors = TensorDataset(images, torch.as_tensor(labels, dtype=torch.long))
-    return PreparedDataset(tensors, labels, rows=X)
+    pixels = PixelRows(X, labels, image_shape)
+    return PreparedDataset(pixels, labels, rows=X)
+
+
+class PixelRows(Dataset):
+    """Rows of pixels, turned into float32 images one sample at a time.
+
+    Converting per sample rather than up front keeps the user's array (often
+    uint8, often tripled by an over-sampler) the only copy in memory: a float32
+    copy of all rows would be 4x its size.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or (n_samples, C, H, W)
+        Validated numeric rows; ``uint8`` is scaled to [0, 1].
+    labels : ndarray of shape (n_samples,)
+        Encoded labels.
+    image_shape : tuple of int
+        ``(C, H, W)`` of one sample.
+    """
+
+    def __init__(self, X, labels, image_shape):
+        self.X = X
+        self.labels = torch.as_tensor(labels, dtype=torch.long)
+        self.image_shape = tuple(image_shape)
+        self.scale = np.float32(1 / 255) if X.dtype == np.uint8 else None
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        # np.array copies, so the tensor never shares (or writes to) the
+        # caller's memory, read-only memmaps included.
+        image = np.array(self.X[index], dtype=np.float32).reshape(self.image_shape)
+        if self.scale is not None:
+            image *= self.scale
+        return torch.from_numpy(image), self.labels[index]
