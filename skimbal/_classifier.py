@@ -86,6 +86,15 @@ class CNNClassifier(NeuralNetClassifier):
         ``(C, H, W)`` of one image when X holds flattened pixel rows of width
         ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
         image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is.
+        With image paths it is the shape images are converted to.
+    image_size : int, (int, int) or None, default=None
+        Height and width that images read from paths are resized to. ``None``
+        means 224 for torchvision backbones and 64 for ``"simple_cnn"``
+        (unless ``input_shape`` says otherwise). Such images get 3 channels
+        (RGB) unless ``input_shape`` or ``module__in_channels`` asks for 1.
+    augment : bool, default=False
+        Random resized crops (80-100 % of the area) and horizontal flips of
+        images read from paths, at training time only; never at predict.
     criterion : str, nn.Module subclass or instance, default="cross_entropy"
         Loss on logits. Aliases: ``"cross_entropy"``, ``"focal"``,
         ``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"`` (see
@@ -167,7 +176,7 @@ class CNNClassifier(NeuralNetClassifier):
         The weights handed to the criterion.
     n_features_in_ : int
         Number of features (flattened pixels) per sample.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X is a DataFrame with string column names.
     input_shape_ : tuple of int
         ``(C, H, W)`` of one image as the network sees it.

@@ -24,6 +24,7 @@ __all__ = [
 #: Per-channel statistics of ImageNet, used by (almost) every torchvision
 #: checkpoint; assumed for state dict files given by path.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
+#: Per-channel standard deviations of ImageNet, paired with IMAGENET_MEAN.
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # Extensions that make a string that is not a weights name read as a file.
