@@ -1,0 +1,105 @@
+"""The benchmark scripts run end to end (``--quick``) and write their results.
+
+Each script runs in a subprocess with this interpreter, writing into a
+temporary directory; the tests check the tables they write, not timings.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+NUMBER = r"\d+(?:\.\d+)?"
+
+
+def run_quick(script, out_dir, *extra):
+    command = [sys.executable, str(BENCHMARKS / script), "--quick", "--out"]
+    done = subprocess.run(
+        [*command, str(out_dir), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def common_header_checks(text, script):
+    assert "- machine: " in text
+    assert "- load average at start (1, 5, 15 min): " in text
+    assert "torch " in text and "skorch " in text
+    assert f"- command: `python benchmarks/{script} --quick --out " in text
+
+
+def test_bench_overhead_quick_writes_a_positive_ratio(tmp_path):
+    run_quick("bench_overhead.py", tmp_path, "--repeats", "1")
+    text = (tmp_path / "overhead.md").read_text()
+    common_header_checks(text, "bench_overhead.py")
+    assert (
+        "| torch threads | clock | CNNClassifier.fit median (s) "
+        "| raw loop median (s) | ratio of medians |" in text
+    )
+    for clock in ("wall-clock", "CPU \\(process\\)"):
+        row = re.search(
+            rf"^\| 1 \| {clock} \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \|",
+            text,
+            re.M,
+        )
+        assert row is not None, text
+        skimbal_seconds, raw_seconds, ratio = (float(v) for v in row.groups())
+        assert skimbal_seconds > 0 and raw_seconds > 0
+        assert ratio > 0
+        assert ratio == pytest.approx(skimbal_seconds / raw_seconds, rel=2e-2)
+    added = re.search(
+        rf"^\| added by CNNClassifier \+ skorch \| (-?{NUMBER}) \|", text, re.M
+    )
+    assert added is not None, text
+
+
+def test_bench_memory_paths_quick_reports_both_arms(tmp_path):
+    run_quick("bench_memory_paths.py", tmp_path / "out", "--data-dir", str(tmp_path))
+    text = (tmp_path / "out" / "memory_paths.md").read_text()
+    common_header_checks(text, "bench_memory_paths.py")
+    assert "| X given as | X in memory (MB) | peak RSS (MB) |" in text
+    peaks = {}
+    for arm in ("paths", "pixels"):
+        row = re.search(
+            rf"^\| {arm} \| ({NUMBER}) \| ({NUMBER}) \| -?{NUMBER} \| {NUMBER} \| "
+            rf"{NUMBER} \| (\d+) \|",
+            text,
+            re.M,
+        )
+        assert row is not None, text
+        peaks[arm] = float(row.group(2))
+        # 300 common and 3 rare images, over-sampled to 300 + 300.
+        assert int(row.group(3)) == 600
+    assert all(peak > 0 for peak in peaks.values())
+    assert "300 common : 3 rare (1:100)" in text
+
+
+def test_bench_imbalance_quick_tabulates_every_ratio(tmp_path):
+    run_quick("bench_imbalance.py", tmp_path)
+    text = (tmp_path / "imbalance.md").read_text()
+    common_header_checks(text, "bench_imbalance.py")
+    for ratio in ("1:1", "1:10", "1:100"):
+        assert f"## Training ratio odd:even = {ratio}" in text
+    assert text.count("| strategy | F1 | precision | recall | fit (s) |") == 3
+    f1_values = [
+        float(v)
+        for v in re.findall(
+            rf"^\| (?:plain|oversample|threshold_tuning) \| \**({NUMBER})",
+            text,
+            re.M,
+        )
+    ]
+    assert len(f1_values) == 9
+    assert all(0 <= f1 <= 1 for f1 in f1_values)
+    assert "Aim F1 >= 0.93 at 1:100:" in text
+    assert (tmp_path / "imbalance.png").stat().st_size > 0
+    runs = (tmp_path / "imbalance.csv").read_text().splitlines()
+    assert runs[0].startswith("ratio,seed,strategy,candidate,n_negative,n_positive,f1")
+    assert len(runs) == 1 + 9
