@@ -97,21 +97,25 @@ def main():
     type=int,
     default=-1,
     show_default=True,
-    help="Fits run in parallel; -1 uses every core (or every Dask worker).",
+    help="Fits run in parallel, each process training on its share of the "
+    "cores; -1 uses every core. With --backend dask: the local cluster's worker "
+    "processes (with --scheduler, every worker of that cluster is used).",
 )
 @click.option(
     "--backend",
     type=click.Choice(["loky", "threading", "dask"]),
     default="loky",
     show_default=True,
-    help="Where the fits run: local processes (loky), threads, or Dask.",
+    help="Where the fits run: local processes (loky), threads, or Dask "
+    '(needs `pip install "skimbal[distributed]"`).',
 )
 @click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="Dask scheduler, e.g. tcp://host:8786 (with --backend dask); without "
-    "it a local Dask cluster is started.",
+    help="Address of a running Dask scheduler, e.g. tcp://host:8786 (with "
+    "--backend dask); without it a local Dask cluster of single-threaded worker "
+    "processes is started and stopped.",
 )
 @click.option(
     "--random-state",
@@ -192,7 +196,8 @@ def compare(
             scheduler=scheduler,
             progress=progress,
         )
-    except (ValueError, ImportError) as error:
+    except (ValueError, ImportError, ConnectionError, TimeoutError) as error:
+        # Also an unreachable --scheduler, or one without workers.
         raise click.ClickException(str(error)) from error
     elapsed = time.perf_counter() - start
     click.echo()

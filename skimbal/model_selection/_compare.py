@@ -1,6 +1,7 @@
 """compare_strategies: one cross-validated search over the imbalance strategies."""
 
 import contextlib
+import functools
 import inspect
 import math
 import numbers
@@ -33,7 +34,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
-from ._backend import check_backend, parallel_backend
+from ._backend import check_backend, parallel_backend, retry_lost_work
 from ._report import METRICS, StrategyReport
 from ._strategies import THRESHOLD_TUNING, _requested, named_strategy_grid
 from ._validation import check_folds
@@ -98,18 +99,26 @@ def compare_strategies(
         label in sorted order), which the lecture makes positive. Must be
         ``None`` for multi-class y, where the metrics are macro averages.
     n_jobs : int or None, default=None
-        Fits run in parallel (joblib's meaning: ``-1`` uses every core).
+        Fits run in parallel (joblib's meaning: ``-1`` uses every core). Each
+        worker process trains with its share of the cores (PyTorch threads:
+        cores // ``n_jobs``), so more jobs finish sooner. With
+        ``backend="dask"`` and no ``scheduler``, the number of worker
+        processes of the local cluster (``None``: one per core); with a
+        ``scheduler``, every worker of that cluster takes part.
     backend : {None, "loky", "threading", "dask"}, default=None
         joblib backend for the fits; ``None`` is joblib's default (loky
-        processes, each training with one torch thread). ``"dask"`` starts a
-        local Dask cluster of single-threaded worker processes, or connects to
-        ``scheduler``. With ``"threading"``, seeded fits of one process take
-        turns (they share torch's global random state), so threads give
-        reproducible numbers but no speed-up.
+        processes). ``"dask"`` (needs ``pip install "skimbal[distributed]"``)
+        starts a local Dask cluster of single-threaded worker processes, or
+        connects to ``scheduler``; PyTorch on each worker then gets its share
+        of its machine's cores. When a Dask worker dies, its fits run again
+        on the others and the result is the same. With ``"threading"``,
+        seeded fits of one process take turns (they share torch's global
+        random state), so threads give reproducible numbers but no speed-up.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds, the samplers and the default estimator.
     scheduler : str or None, default=None
-        Address of a running Dask scheduler, with ``backend="dask"``.
+        Address of a running Dask scheduler (``"tcp://host:8786"``), with
+        ``backend="dask"``. The cluster is left running.
     progress : bool, default=False
         Show a progress bar (on stderr) counting the model fits: one per
         candidate and fold (threshold tuning's two trainings per fold count as
@@ -133,6 +142,10 @@ def compare_strategies(
         For invalid arguments, or when every candidate fails to fit. A
         candidate that fails in some folds or all of them shows up in the
         report with NaN scores and the error in its ``note``.
+    ImportError
+        For ``backend="dask"`` without Dask distributed installed.
+    ConnectionError
+        When no Dask scheduler answers at ``scheduler`` (within 10 s).
 
     See Also
     --------
@@ -201,7 +214,13 @@ def compare_strategies(
     n_refits = (1 + any(name == "plain" for name, _ in named)) if predictions else 0
     with (
         _progress_bar(progress, total=(len(candidates) + n_refits) * n_splits) as bar,
-        parallel_backend(backend, n_jobs=n_jobs, scheduler=scheduler) as jobs,
+        parallel_backend(
+            backend,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
+            # Every fit needs X, y and its fold: on Dask, sent once to all.
+            scatter=[X, y, *(indices for split in splits for indices in split)],
+        ) as jobs,
     ):
         search = _ChunkedGridSearchCV(
             pipeline,
@@ -209,7 +228,9 @@ def compare_strategies(
             scoring=scorers,
             cv=splits,
             n_jobs=jobs,
-            chunk_size=_chunk_size(jobs, n_splits),
+            # Without a bar, one chunk: no worker waits for a chunk's slowest
+            # fit before the next chunk starts.
+            chunk_size=_chunk_size(jobs, n_splits) if progress else len(candidates),
             on_chunk=lambda n_done: bar.update(n_done * n_splits),
         )
         search.fit(X, y)
@@ -463,6 +484,22 @@ class _ChunkedGridSearchCV(GridSearchCV):
         state["on_chunk"] = None
         return state
 
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        # scikit-learn calls this after each chunk with every fit so far,
+        # candidate by candidate, fold by fold: keep each candidate's errors,
+        # whichever candidates shared its chunk.
+        self._row_errors = [
+            list(
+                dict.fromkeys(
+                    _last_line(result["fit_error"])
+                    for result in out[row * n_splits : (row + 1) * n_splits]
+                    if result.get("fit_error")
+                )
+            )
+            for row in range(len(candidate_params))
+        ]
+        return super()._format_results(candidate_params, n_splits, out, more_results)
+
     def _run_search(self, evaluate_candidates):
         candidates = list(ParameterGrid(self.param_grid))
         self.evaluated_candidates_ = []
@@ -472,23 +509,23 @@ class _ChunkedGridSearchCV(GridSearchCV):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
-                    evaluate_candidates([candidates[i] for i in indices])
+                    # Nothing is recorded until a whole chunk has run, so a
+                    # chunk that Dask lost with a worker can simply run again.
+                    chunk = [candidates[i] for i in indices]
+                    retry_lost_work(functools.partial(evaluate_candidates, chunk))
                 except ValueError as error:
                     if "fits failed" not in str(error):
                         raise
-                    errors = _error_summaries(str(error))
+                    # Every fit of the chunk failed: its errors, to each.
+                    summary = _error_summaries(str(error))
+                    errors = dict.fromkeys(indices, summary)
                 else:
+                    # Each candidate's own errors (see _format_results).
+                    rows = self._row_errors[len(self.evaluated_candidates_) :]
+                    errors = dict(zip(indices, rows, strict=True))
                     self.evaluated_candidates_.extend(indices)
-                    errors = [
-                        line
-                        for w in caught
-                        if issubclass(w.category, FitFailedWarning)
-                        for line in _error_summaries(str(w.message))
-                    ]
             _reemit(caught)
-            for i in indices:
-                if errors:
-                    self.fit_errors_[i] = errors
+            self.fit_errors_.update((i, e) for i, e in errors.items() if e)
             if self.on_chunk is not None:
                 self.on_chunk(len(indices))
         if not self.evaluated_candidates_:
@@ -496,6 +533,11 @@ class _ChunkedGridSearchCV(GridSearchCV):
                 "Every candidate failed to fit: "
                 + "; ".join(dict.fromkeys(sum(self.fit_errors_.values(), [])))
             )
+
+
+def _last_line(traceback_text):
+    lines = [line.strip() for line in traceback_text.strip().splitlines()]
+    return next((line for line in reversed(lines) if line), traceback_text)
 
 
 def _error_summaries(message):
@@ -619,9 +661,11 @@ def out_of_fold_predictions(estimator, X, y, splits, n_jobs=None):
     predictions : dict
         ``"proba"`` (n_samples, n_classes) and ``"pred"`` (n_samples,).
     """
-    folds = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_predict)(clone(estimator), X, y, train, test)
-        for train, test in splits
+    folds = retry_lost_work(
+        lambda: Parallel(n_jobs=n_jobs)(
+            delayed(_fit_predict)(clone(estimator), X, y, train, test)
+            for train, test in splits
+        )
     )
     n_classes = folds[0][1].shape[1]
     proba = np.full((len(y), n_classes), np.nan)
