@@ -158,6 +158,15 @@ def run_rounds(arms, repeats, log, cold_round=True):
     return cold, warm, loads
 
 
+def _cold_cell(name, cold, quick):
+    """The cold run of an arm that starts worker processes, else a note."""
+    if name == DASK_OWN:
+        return "every run"
+    if name in COLD_START or quick:
+        return f"{cold[name]:.1f}"
+    return "no workers to start"
+
+
 def report(cold, warm, loads, *, load_at_start, quick, n_fits, epochs, threads_note):
     medians = {name: _common.median(times) for name, times in warm.items()}
     rows = []
@@ -174,7 +183,7 @@ def report(cold, warm, loads, *, load_at_start, quick, n_fits, epochs, threads_n
                 f"{base / medians[name]:.2f}x",
                 one_thread,
                 f"{min(times):.1f} - {max(times):.1f}",
-                f"{cold[name]:.1f}",
+                _cold_cell(name, cold, quick),
             ]
         )
     table = _common.markdown_table(
