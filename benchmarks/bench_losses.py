@@ -37,6 +37,8 @@ from torchvision.ops import sigmoid_focal_loss
 # installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import _common  # noqa: E402  (machine facts shared by every benchmark)
+
 from skimbal.losses import (  # noqa: E402
     BalancedSoftmaxLoss,
     FocalLoss,
@@ -141,35 +143,19 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average():
-    try:
-        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
 def environment(args):
     command = "python " + " ".join(
         shlex.quote(a) for a in ["benchmarks/bench_losses.py", *sys.argv[1:]]
     )
+    load_at_end = _common.format_load(_common.load_average())
     return "\n".join(
         [
             f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-            f"- machine: {cpu_model()}, {os.cpu_count()} logical CPUs, "
+            f"- machine: {_common.cpu_model()}, {os.cpu_count()} logical CPUs, "
             f"{platform.system()} {platform.release()}",
             f"- python {platform.python_version()}, torch {torch.__version__}, "
             f"torchvision {torchvision.__version__}, numpy {np.__version__}",
-            f"- load average at the end (1, 5, 15 min): {load_average()} — other "
+            f"- load average at the end (1, 5, 15 min): {load_at_end} — other "
             "processes share the CPUs, so compare ratios rather than times",
             f"- batch size {args.batch_size}, median of {args.repeats} runs after "
             f"{args.warmup} warm-up runs, forward + backward, float32 on CPU",
