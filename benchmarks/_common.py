@@ -22,6 +22,7 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+QUICK_RESULTS_DIR = RESULTS_DIR / "quick"  # git-ignored
 
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -219,13 +220,24 @@ def median(values):
     return statistics.median(values)
 
 
+class _BenchmarkParser(argparse.ArgumentParser):
+    """Resolves ``--out``: quick runs never overwrite the committed results."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if parsed.out is None:
+            parsed.out = QUICK_RESULTS_DIR if parsed.quick else RESULTS_DIR
+        return parsed
+
+
 def base_parser(description, default_name):
     """ArgumentParser with the options every benchmark shares.
 
     ``--quick`` (a run of seconds, used by the tests) and ``--out DIR`` (where
-    the results go; default ``benchmarks/results``).
+    the results go; default ``benchmarks/results``, or the git-ignored
+    ``benchmarks/results/quick`` with ``--quick``).
     """
-    parser = argparse.ArgumentParser(
+    parser = _BenchmarkParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
@@ -236,8 +248,9 @@ def base_parser(description, default_name):
     parser.add_argument(
         "--out",
         type=Path,
-        default=RESULTS_DIR,
-        help=f"directory for {default_name} (default: benchmarks/results)",
+        default=None,
+        help=f"directory for {default_name} (default: benchmarks/results; "
+        "benchmarks/results/quick with --quick)",
     )
     return parser
 

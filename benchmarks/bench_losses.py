@@ -14,39 +14,26 @@ is used for multi-class detection.
 Usage::
 
     python benchmarks/bench_losses.py            # full run, writes the results
-    python benchmarks/bench_losses.py --quick    # a few seconds, prints only
+    python benchmarks/bench_losses.py --quick    # a few seconds
 """
 
-import argparse
-import os
-import platform
-import shlex
 import statistics
-import sys
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
+import _common  # first: puts this checkout on sys.path before skimbal
 import numpy as np
 import torch
-import torchvision
 from torch import nn
 from torchvision.ops import sigmoid_focal_loss
 
-# Benchmark the checkout this script belongs to, even if another skimbal is
-# installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import _common  # noqa: E402  (machine facts shared by every benchmark)
-
-from skimbal.losses import (  # noqa: E402
+from skimbal.losses import (
     BalancedSoftmaxLoss,
     FocalLoss,
     LDAMLoss,
     LogitAdjustedLoss,
 )
 
-RESULTS = Path(__file__).parent / "results" / "losses.md"
+RESULT_NAME = "losses.md"
 
 
 def make_cases(n_classes, batch_size, generator):
@@ -143,64 +130,48 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def environment(args):
-    command = "python " + " ".join(
-        shlex.quote(a) for a in ["benchmarks/bench_losses.py", *sys.argv[1:]]
-    )
-    load_at_end = _common.format_load(_common.load_average())
+def report(args, rows, load_at_start):
     return "\n".join(
         [
-            f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-            f"- machine: {_common.cpu_model()}, {os.cpu_count()} logical CPUs, "
-            f"{platform.system()} {platform.release()}",
-            f"- python {platform.python_version()}, torch {torch.__version__}, "
-            f"torchvision {torchvision.__version__}, numpy {np.__version__}",
-            f"- load average at the end (1, 5, 15 min): {load_at_end} — other "
-            "processes share the CPUs, so compare ratios rather than times",
-            f"- batch size {args.batch_size}, median of {args.repeats} runs after "
-            f"{args.warmup} warm-up runs, forward + backward, float32 on CPU",
-            f"- command: `{command}`",
+            "# Loss benchmark: forward + backward",
+            "",
+            *_common.environment_lines(
+                __file__,
+                load_at_start=load_at_start,
+                extra=[
+                    f"batch size {args.batch_size}, median of {args.repeats} runs "
+                    f"after {args.warmup} warm-up runs, forward + backward, float32 "
+                    "on CPU; other processes may share the CPUs, so compare ratios "
+                    "rather than times",
+                ],
+            ),
+            "",
+            markdown_table(rows),
         ]
     )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a few repeats only, prints the table without writing results",
-    )
+    parser = _common.base_parser(__doc__.split("\n\n")[0], RESULT_NAME)
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--classes", type=int, nargs="+", default=[2, 100])
     parser.add_argument("--repeats", type=int, default=None, help="default 50")
     parser.add_argument("--warmup", type=int, default=None, help="default 10")
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        help=f"markdown file to write (default {RESULTS} unless --quick)",
-    )
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 5 if args.quick else 50
     if args.warmup is None:
         args.warmup = 2 if args.quick else 10
-    if args.output is None and not args.quick:
-        args.output = RESULTS
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    table = markdown_table(run(args))
-    print(table)
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(
-            f"# Loss benchmark: forward + backward\n\n{environment(args)}\n\n{table}\n"
-        )
-        print(f"\nwrote {args.output}")
+    load = _common.load_average()
+    rows = run(args)
+    print(markdown_table(rows))
+    path = _common.write_results(args.out, RESULT_NAME, report(args, rows, load))
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from ._data import (
     PreparedDataset,
     infer_image_shape,
     paths_to_dataset,
+    pixel_augmentation,
     pixels_to_dataset,
     split_keeping_copies_together,
 )
@@ -92,9 +93,16 @@ class CNNClassifier(NeuralNetClassifier):
         means 224 for torchvision backbones and 64 for ``"simple_cnn"``
         (unless ``input_shape`` says otherwise). Such images get 3 channels
         (RGB) unless ``input_shape`` or ``module__in_channels`` asks for 1.
-    augment : bool, default=False
-        Random resized crops (80-100 % of the area) and horizontal flips of
-        images read from paths, at training time only; never at predict.
+    augment : bool or callable, default=False
+        Random changes of the training images, drawn anew every epoch (never
+        at predict, nor on an early-stopping validation split). ``True``
+        gives, for images read from paths, random resized crops (80-100 % of
+        the area) and horizontal flips; for pixel arrays, a mild random
+        affine map (up to 10 degrees, 10 % shift, 10 % zoom; no mirroring, as
+        pixel arrays are often digits or letters). A callable, such as a
+        ``torchvision.transforms.v2`` transform, is applied to each float32
+        ``(C, H, W)`` training tensor instead (for paths: before a
+        backbone's normalisation).
     criterion : str, nn.Module subclass or instance, default="cross_entropy"
         Loss on logits. Aliases: ``"cross_entropy"``, ``"focal"``,
         ``"logit_adjusted"``, ``"balanced_softmax"``, ``"ldam"`` (see
@@ -218,7 +226,7 @@ class CNNClassifier(NeuralNetClassifier):
         "module": [str, type, torch.nn.Module],
         "input_shape": [tuple, list, None],
         "image_size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, None],
-        "augment": ["boolean"],
+        "augment": ["boolean", callable],
         "criterion": [str, type, torch.nn.Module],
         "class_weight": [StrOptions({"balanced", "effective_number"}), dict, None],
         "class_weight_beta": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -584,7 +592,8 @@ class CNNClassifier(NeuralNetClassifier):
 
     def _to_dataset(self, X, y_encoded, *, training):
         if self.input_kind_ == "pixels":
-            return pixels_to_dataset(X, y_encoded, self.input_shape_)
+            augment = pixel_augmentation(self.augment) if training else None
+            return pixels_to_dataset(X, y_encoded, self.input_shape_, augment)
         channels, height, width = self.input_shape_
         stats = self._backbone_normalization(channels)
         mean, std = stats if stats is not None else (None, None)

@@ -20,6 +20,7 @@ __all__ = [
     "duplicate_groups",
     "infer_image_shape",
     "paths_to_dataset",
+    "pixel_augmentation",
     "pixels_to_dataset",
     "split_keeping_copies_together",
 ]
@@ -195,7 +196,31 @@ def paths_to_dataset(paths, y, *, transform, eval_transform=None):
     return PreparedDataset(dataset, labels, rows=paths, eval_dataset=eval_dataset)
 
 
-def pixels_to_dataset(X, y, image_shape):
+def pixel_augmentation(augment):
+    """The per-sample training transform that ``augment`` asks for, or ``None``.
+
+    ``True`` is a mild random affine map: up to 10 degrees of rotation, 10 %
+    of shift and 10 % of zoom. Unlike the crop-and-flip used for photos read
+    from paths, it never mirrors: pixel arrays are often digits or letters,
+    whose mirror image is another symbol or none. A callable is used as given.
+    """
+    if augment is False or augment is np.False_:
+        return None
+    if callable(augment):
+        return augment
+    from torchvision.transforms import v2
+
+    # Bilinear: with nearest-neighbour sampling a small map often leaves a
+    # low-resolution image (8 x 8 digits) exactly as it was.
+    return v2.RandomAffine(
+        degrees=10,
+        translate=(0.1, 0.1),
+        scale=(0.9, 1.1),
+        interpolation=v2.InterpolationMode.BILINEAR,
+    )
+
+
+def pixels_to_dataset(X, y, image_shape, transform=None):
     """Wrap validated pixels (and encoded labels) in a :class:`PreparedDataset`.
 
     ``uint8`` pixels are scaled to ``[0, 1]``; every other dtype is used as
@@ -209,6 +234,10 @@ def pixels_to_dataset(X, y, image_shape):
         Encoded labels; ``None`` at predict time.
     image_shape : tuple of int
         ``(C, H, W)`` of one sample, from :func:`infer_image_shape`.
+    transform : callable, default=None
+        Training-time augmentation applied to each ``(C, H, W)`` float32
+        tensor (see :func:`pixel_augmentation`); the dataset then also
+        carries an ``eval_dataset`` without it, for validation splits.
 
     Returns
     -------
@@ -226,8 +255,9 @@ def pixels_to_dataset(X, y, image_shape):
     (torch.Size([1, 2, 2]), 1.0, 1)
     """
     labels = np.zeros(len(X), dtype=np.int64) if y is None else np.asarray(y)
-    pixels = PixelRows(X, labels, image_shape)
-    return PreparedDataset(pixels, labels, rows=X)
+    pixels = PixelRows(X, labels, image_shape, transform=transform)
+    eval_pixels = None if transform is None else PixelRows(X, labels, image_shape)
+    return PreparedDataset(pixels, labels, rows=X, eval_dataset=eval_pixels)
 
 
 class PixelRows(Dataset):
@@ -245,10 +275,14 @@ class PixelRows(Dataset):
         Encoded labels.
     image_shape : tuple of int
         ``(C, H, W)`` of one sample.
+    transform : callable, default=None
+        Applied to each float32 ``(C, H, W)`` tensor, e.g. a random
+        augmentation at training time.
     """
 
-    def __init__(self, X, labels, image_shape):
+    def __init__(self, X, labels, image_shape, transform=None):
         self.X = X
+        self.transform = transform
         self.labels = torch.as_tensor(labels, dtype=torch.long)
         self.image_shape = tuple(image_shape)
         self.scale = np.float32(1 / 255) if X.dtype == np.uint8 else None
@@ -262,4 +296,7 @@ class PixelRows(Dataset):
         image = np.array(self.X[index], dtype=np.float32).reshape(self.image_shape)
         if self.scale is not None:
             image *= self.scale
-        return torch.from_numpy(image), self.labels[index]
+        image = torch.from_numpy(image)
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, self.labels[index]

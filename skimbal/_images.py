@@ -18,6 +18,7 @@ from torchvision.transforms import v2
 __all__ = [
     "MAX_IMAGE_PIXELS",
     "ImagePathDataset",
+    "check_augment",
     "check_image_paths",
     "is_path_column",
     "load_image",
@@ -347,6 +348,16 @@ def _check_stats(name, values, channels):
     return stats
 
 
+def check_augment(augment):
+    """Raise ``TypeError`` unless ``augment`` is a bool or a callable."""
+    if not (isinstance(augment, bool | np.bool_) or callable(augment)):
+        raise TypeError(
+            "augment must be a bool or a callable that maps an image tensor to an "
+            "image tensor (e.g. a torchvision v2 transform); got "
+            f"augment={augment!r}."
+        )
+
+
 def make_image_transform(*, image_size, channels, mean=None, std=None, augment=False):
     """Build the transform from a decoded PIL image to a network input.
 
@@ -354,7 +365,8 @@ def make_image_transform(*, image_size, channels, mean=None, std=None, augment=F
     (``channels=3``); resize to ``image_size`` (aspect ratio not kept, so
     that every image of a batch has the same shape); with ``augment=True``,
     a random crop of 80-100 % of the area resized back to ``image_size`` and
-    a random horizontal flip; conversion to a float tensor in ``[0, 1]``;
+    a random horizontal flip (or a callable of your own, see ``augment``);
+    conversion to a float tensor in ``[0, 1]``;
     and, when ``mean`` and ``std`` are given, ``(x - mean) / std`` per
     channel.
 
@@ -369,9 +381,12 @@ def make_image_transform(*, image_size, channels, mean=None, std=None, augment=F
         scaling to ``[0, 1]``. Must be given together with ``std``.
     std : sequence of float, default=None
         Per-channel standard deviations, all positive.
-    augment : bool, default=False
-        Add the random crop and flip. Use for training data only; the caller
-        builds a separate transform without augmentation for prediction.
+    augment : bool or callable, default=False
+        ``True`` adds the random crop and flip; a callable (e.g. a
+        ``torchvision.transforms.v2`` transform) is applied to the float
+        tensor in ``[0, 1]`` instead, before normalisation. Use for training
+        data only; the caller builds a separate transform without
+        augmentation for prediction.
 
     Returns
     -------
@@ -411,15 +426,16 @@ def make_image_transform(*, image_size, channels, mean=None, std=None, augment=F
             "mean and std must be given together or both left None; got "
             f"mean={mean!r}, std={std!r}."
         )
-    if not isinstance(augment, bool | np.bool_):
-        raise TypeError(f"augment must be a bool; got augment={augment!r}.")
+    check_augment(augment)
     steps = [_ConvertMode("L" if channels == 1 else "RGB"), v2.Resize(size)]
-    if augment:
+    if augment is True or augment is np.True_:
         steps += [
             v2.RandomResizedCrop(size, scale=(0.8, 1.0)),
             v2.RandomHorizontalFlip(),
         ]
     steps += [v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]
+    if callable(augment):
+        steps.append(augment)
     if mean is not None:
         mean = _check_stats("mean", mean, channels)
         std = _check_stats("std", std, channels)

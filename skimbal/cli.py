@@ -13,10 +13,12 @@ __all__ = ["main"]
 
 #: Every strategy fits the default run's budget: 33-50 s measured on 2 cores.
 DEFAULT_STRATEGIES = "all"
-#: CNNClassifier's default; at 1:20 plain cross-entropy then still misses most
-#: of the rare class, as in the lecture, while re-balancing strategies do not.
+#: CNNClassifier's default. At 1:50 (17 odd digits against 891 even ones)
+#: plain cross-entropy then misses almost all of the rare class, as in the
+#: lecture, while re-balancing strategies do not; at 1:20 the default network
+#: already reached F1 0.81 without help (0.84 for the best strategy).
 DEFAULT_EPOCHS = 10
-DEFAULT_RATIO = 20.0
+DEFAULT_RATIO = 50.0
 #: Built-in data become "odd digit against even digit": two balanced halves of
 #: varied images, the closest analogue of the lecture's cats against dogs.
 ODD_DIGITS = (1, 3, 5, 7, 9)

@@ -103,3 +103,41 @@ def test_bench_imbalance_quick_tabulates_every_ratio(tmp_path):
     runs = (tmp_path / "imbalance.csv").read_text().splitlines()
     assert runs[0].startswith("ratio,seed,strategy,candidate,n_negative,n_positive,f1")
     assert len(runs) == 1 + 9
+
+
+def test_bench_losses_quick_tabulates_every_loss(tmp_path):
+    run_quick("bench_losses.py", tmp_path, "--classes", "2", "--batch-size", "64")
+    text = (tmp_path / "losses.md").read_text()
+    common_header_checks(text, "bench_losses.py")
+    rows = re.findall(
+        rf"^\| 2 \| (\d+) \| ([^|]+?) \| ({NUMBER}) \| ({NUMBER}) \|$", text, re.M
+    )
+    losses = {name for _, name, _, _ in rows}
+    assert {"cross_entropy", "focal γ=2", "logit_adjusted", "ldam"} <= losses
+    for _, name, median, ratio in rows:
+        assert float(median) > 0
+        if name == "cross_entropy":
+            assert float(ratio) == 1.0  # the baseline of every ratio
+
+
+def test_bench_scaling_quick_compares_serial_processes_and_dask(tmp_path):
+    run_quick("bench_scaling.py", tmp_path, "--arms", "loky", "dask")
+    text = (tmp_path / "scaling.md").read_text()
+    common_header_checks(text, "bench_scaling.py")
+    assert "Dask workers reported [1, 1]" in text
+    rows = dict(
+        re.findall(
+            rf"^\| (compare_strategies, [^|]+?) \| ({NUMBER}) \| {NUMBER}x \|",
+            text,
+            re.M,
+        )
+    )
+    assert set(rows) == {
+        "compare_strategies, n_jobs=1",
+        "compare_strategies, n_jobs=2 (loky)",
+        "compare_strategies, dask, 2-worker cluster",
+    }
+    assert all(float(seconds) > 0 for seconds in rows.values())
+    assert re.search(
+        rf"Speed-up of 2 workers over `n_jobs=1`: {NUMBER}x with loky", text
+    )

@@ -201,6 +201,46 @@ def test_module_class_is_accepted(digits_rows):
     assert clf.module_.blocks[0][0].out_channels == 6
 
 
+# -- augmentation ---------------------------------------------------------------
+
+
+class _Invert:
+    """A deterministic "augmentation", so that its effect can be checked."""
+
+    def __call__(self, image):
+        return 1 - image
+
+
+def test_pixel_augmentation_changes_training_items_only(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), augment=True, max_epochs=1).fit(X, y)
+    plain = torch.from_numpy(X[0].reshape(1, 8, 8))
+    training = clf._prepare_fit_data(X, y)
+    torch.manual_seed(0)
+    draws = [training[0][0] for _ in range(5)]
+    assert all(draw.shape == (1, 8, 8) for draw in draws)
+    assert not any(torch.equal(draw, plain) for draw in draws)
+    assert not torch.equal(draws[0], draws[1])  # drawn anew on every read
+    assert torch.equal(training.without_augmentation()[0][0], plain)
+    # Prediction sees the images as given, so it is deterministic.
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+def test_callable_augment_is_applied_to_training_not_validation(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), augment=_Invert(), early_stopping=True)
+    training = clf._prepare_fit_data(X, y)
+    image = torch.from_numpy(X[0].reshape(1, 8, 8))
+    assert torch.equal(training[0][0], 1 - image)
+    with torch.random.fork_rng():
+        train, valid = clf.get_split_datasets(training)
+    index = int(valid.dataset.indices[0])
+    assert torch.equal(valid[0][0], torch.from_numpy(X[index].reshape(1, 8, 8)))
+    assert torch.equal(train[0][0], 1 - train.without_augmentation()[0][0])
+    fitted = clone(clf).set_params(max_epochs=1).fit(X, y)
+    assert pickle.loads(pickle.dumps(fitted)).augment.__class__ is _Invert
+
+
 # -- validation before training -----------------------------------------------
 
 
@@ -223,6 +263,7 @@ def _never_trains(monkeypatch):
         ({"class_weight": {7: 2.0}}, ValueError, r"labels \[7\]"),
         ({"class_weight": {1: -2.0}}, ValueError, "non-negative"),
         ({"class_weight_beta": 1.0}, InvalidParameterError, "class_weight_beta"),
+        ({"augment": "yes"}, InvalidParameterError, "'augment' parameter"),
     ],
 )
 def test_invalid_parameters_fail_before_training(

@@ -23,7 +23,7 @@ def test_compare_runs_end_to_end_and_writes_the_report(tmp_path):
         "compare", *TINY, "--strategies", "plain,oversample", "--out", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert "digits, positive class 1 = odd digits, 1:20: 935 samples" in result.output
+    assert "digits, positive class 1 = odd digits, 1:50: 908 samples" in result.output
     assert "| strategy | F1 | precision | recall |" in result.output
     assert "Best strategy:" in result.output
     assert f"Report written to {out}" in result.output
