@@ -164,6 +164,13 @@ class CNNClassifier(NeuralNetClassifier):
         left as it was.
     compile : bool, default=False
         Whether to ``torch.compile`` the module.
+    mixed_precision : bool, default=False
+        Run the network's forward passes (training and prediction) under
+        ``torch.autocast`` with ``bfloat16``, the usual way to speed up
+        training on recent GPUs. The logits are cast back to float32 before
+        the loss and the softmax, and the weights stay float32, so no
+        gradient scaling is needed. Works on CPU too, where it is rarely
+        faster.
     use_caching : bool or "auto", default="auto"
         skorch's caching of validation predictions for scoring callbacks.
     torch_load_kwargs : dict or None, default=None
@@ -251,6 +258,7 @@ class CNNClassifier(NeuralNetClassifier):
         "device": [str, torch.device, None],
         "random_state": ["random_state"],
         "compile": ["boolean"],
+        "mixed_precision": ["boolean"],
         "use_caching": ["boolean", StrOptions({"auto"})],
         "torch_load_kwargs": [dict, None],
     }
@@ -283,6 +291,7 @@ class CNNClassifier(NeuralNetClassifier):
         device="auto",
         random_state=None,
         compile=False,
+        mixed_precision=False,
         use_caching="auto",
         torch_load_kwargs=None,
         **kwargs,
@@ -321,6 +330,7 @@ class CNNClassifier(NeuralNetClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
+        self.mixed_precision = mixed_precision
 
     # -- skorch state kept out of the instance __dict__ -----------------------
     # scikit-learn requires __init__ to set nothing but parameters; skorch sets
@@ -741,6 +751,15 @@ class CNNClassifier(NeuralNetClassifier):
         padding = X_batch.new_zeros((target_rows - n_rows, *X_batch.shape[1:]))
         padded = (torch.cat([X_batch, padding]), y_batch)
         return super().evaluation_step(padded, training=training)[:n_rows]
+
+    def infer(self, x, **fit_params):
+        if not self.mixed_precision:
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            logits = super().infer(x, **fit_params)
+        # The losses and the softmax of predict_proba work in float32.
+        return logits.float()
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
         # Skip NeuralNetClassifier's NLLLoss special case: modules return logits.

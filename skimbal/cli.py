@@ -163,7 +163,7 @@ def compare(
     balanced accuracy, average precision; the positive class is the rare
     one). Prints the table, best first, and writes it with plots to --out.
     Without options it compares the default strategies on scikit-learn's
-    digits, odd digits made rare at 1:20, with local processes.
+    digits, odd digits made rare at 1:50, with local processes.
     """
     from .model_selection import compare_strategies
 

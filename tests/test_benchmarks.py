@@ -141,3 +141,25 @@ def test_bench_scaling_quick_compares_serial_processes_and_dask(tmp_path):
     assert re.search(
         rf"Speed-up of 2 workers over `n_jobs=1`: {NUMBER}x with loky", text
     )
+
+
+def test_bench_gpu_quick_times_every_arm_on_the_cpu(tmp_path):
+    run_quick("bench_gpu.py", tmp_path)
+    text = (tmp_path / "gpu_throughput.md").read_text()
+    common_header_checks(text, "bench_gpu.py")
+    assert "- device: CPU (quick mode: not a measurement)" in text
+    rows = re.findall(
+        rf"^\| (raw AMP loop|CNNClassifier[^|]*?) \| (\d+) \| ({NUMBER}) \| "
+        rf"({NUMBER}) \|",
+        text,
+        re.M,
+    )
+    assert [name for name, *_ in rows] == [
+        "raw AMP loop",
+        "CNNClassifier",
+        "CNNClassifier, 2 loader workers",
+    ]
+    for name, _, seconds, relative in rows:
+        assert float(seconds) > 0
+        if name == "raw AMP loop":
+            assert float(relative) == 1.0

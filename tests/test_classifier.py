@@ -241,6 +241,25 @@ def test_callable_augment_is_applied_to_training_not_validation(digits_rows):
     assert pickle.loads(pickle.dumps(fitted)).augment.__class__ is _Invert
 
 
+# -- mixed precision --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_mixed_precision_runs_the_network_in_bfloat16(digits_rows, mixed):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), mixed_precision=mixed, max_epochs=5)
+    clf.fit(X, y)
+    seen = []
+    clf.module_.blocks[0].register_forward_hook(lambda m, i, out: seen.append(out))
+    proba = clf.predict_proba(X)
+    assert seen[0].dtype == (torch.bfloat16 if mixed else torch.float32)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert next(clf.module_.parameters()).dtype == torch.float32
+    # Training in bfloat16 still learns the ten digits.
+    assert np.mean(clf.predict(X) == y) > 0.8
+
+
 # -- validation before training -----------------------------------------------
 
 
@@ -456,7 +475,7 @@ def test_early_stopping_stops_and_restores_best_weights(digits_rows):
         early_stopping=True,
         n_iter_no_change=2,
         max_epochs=200,
-        lr=0.05,
+        lr=0.01,
     ).fit(X, y)
     valid_losses = clf.history_[:, "valid_loss"]
     assert len(valid_losses) < 200  # stopped early
