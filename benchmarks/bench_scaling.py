@@ -24,7 +24,7 @@ The arms:
   ``strategy_grid`` of the same strategies, on the same folds (refit=False).
 
 ``--data digits`` swaps the workload for the job ``skimbal compare`` runs
-without options: scikit-learn's 8 x 8 digits, odd digits made rare at 1:20,
+without options: scikit-learn's 8 x 8 digits, odd digits made rare at 1:50,
 every strategy (threshold tuning included), 5 folds, 10 epochs; its results
 go to ``scaling_digits.md``. On 8 x 8 images a second PyTorch thread in one
 process does little, so there the ``n_jobs=1`` arm leaves a core idle, as on
@@ -112,7 +112,7 @@ WORKLOADS = {
     "quick": "digits 8 x 8, odd digits rare at 1:10, 2 strategies, 2 folds",
     "mnist": "MNIST 5k, odd digits rare at 1:10, 5 strategies, 3 folds",
     "digits": "`skimbal compare`'s default job: digits 8 x 8, odd digits rare "
-    "at 1:20, every strategy, 5 folds",
+    "at 1:{ratio:g}, every strategy, 5 folds",
 }
 #: ``--arms`` names of the arms.
 ARM_KEYS = {
@@ -214,6 +214,8 @@ def _cold_cell(name, cold, quick):
 def report(
     cold, warm, loads, *, load_at_start, quick, n_fits, epochs, threads_note, data
 ):
+    from skimbal.cli import DEFAULT_RATIO as default_ratio
+
     medians = {name: _common.median(times) for name, times in warm.items()}
 
     def speedup(base, name):
@@ -289,7 +291,8 @@ def report(
             __file__,
             load_at_start=load_at_start,
             extra=[
-                f"workload: {WORKLOADS[data]}; {n_fits} trainings per run, "
+                f"workload: {WORKLOADS[data].format(ratio=default_ratio)}; "
+                f"{n_fits} fits (candidates x folds) per run, "
                 f"{epochs} epochs each"
                 + (" (quick mode: tiny data, not a measurement)" if quick else ""),
                 threads_note,
