@@ -12,6 +12,9 @@ import threading
 import time
 from types import SimpleNamespace
 
+# A plain import: distributed is in the test extra, so a missing install
+# must fail these tests rather than skip them.
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,15 +22,10 @@ import torch
 from click.testing import CliRunner
 from joblib import Parallel, delayed
 
-from skimbal import CNNClassifier
 from skimbal._parallel import torch_threads_per_worker, usable_cores
 from skimbal.cli import main as cli
-from skimbal.datasets import load_digits_images, make_imbalanced
-from skimbal.model_selection import compare_strategies
+from skimbal.model_selection import _dask, compare_strategies
 from skimbal.model_selection._backend import parallel_backend, retry_lost_work
-
-distributed = pytest.importorskip("distributed")
-_dask = pytest.importorskip("skimbal.model_selection._dask")
 
 STRATEGIES = ["plain", "oversample", "undersample", "class_weight"]
 
@@ -54,19 +52,6 @@ def client(cluster):
         yield client
 
 
-@pytest.fixture(scope="module")
-def data():
-    X, y = load_digits_images(return_X_y=True)
-    return make_imbalanced(X, y, ratio=10, positive=[1, 3, 5, 7, 9], random_state=0)
-
-
-@pytest.fixture(scope="module")
-def clf():
-    return CNNClassifier(
-        input_shape=(1, 8, 8), max_epochs=2, module__filters=(4,), random_state=0
-    )
-
-
 def compare(X, y, clf, **kwargs):
     return compare_strategies(
         X, y, clf, strategies=STRATEGIES, cv=2, random_state=0, **kwargs
@@ -74,10 +59,10 @@ def compare(X, y, clf, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def local_report(data, clf):
+def local_report(odd_digits, tiny_cnn):
     # One torch thread in this process (tests/conftest.py), as on the workers
     # (2 workers on 2 cores): the same numbers, bit for bit.
-    return compare(*data, clf)
+    return compare(*odd_digits, tiny_cnn)
 
 
 def assert_same_report(expected, got):
@@ -138,9 +123,12 @@ def test_workers_keep_freed_memory_while_a_comparison_runs(client):
     # memory from the system (page faults: twice the time per fit). The
     # plugin lets glibc keep it for the block, and restores Dask's setting.
     if not _dask.mallopt({}):
-        pytest.skip("not glibc")
+        pytest.skip("mallopt is glibc's; this C library cannot keep freed memory")
     if not all(client.run(_has_dask_malloc_setting).values()):
-        pytest.skip("workers without Dask's malloc setting")
+        pytest.skip(
+            "the workers run without Dask's MALLOC_TRIM_THRESHOLD_, so there is "
+            "no setting to lift"
+        )
     with _dask.limit_torch_threads(client):
         client.run(_page_faults_of_batch_sized_tensors)  # reach the steady state
         tuned = client.run(_page_faults_of_batch_sized_tensors)
@@ -167,8 +155,10 @@ def test_plugin_shares_a_hosts_cores_among_its_worker_threads(monkeypatch):
         assert torch.get_num_threads() == before
 
 
-def test_dask_gives_the_local_table(data, clf, cluster, local_report):
-    remote = compare(*data, clf, backend="dask", scheduler=cluster.scheduler_address)
+def test_dask_gives_the_local_table(odd_digits, tiny_cnn, cluster, local_report):
+    remote = compare(
+        *odd_digits, tiny_cnn, backend="dask", scheduler=cluster.scheduler_address
+    )
     assert_same_report(local_report, remote)
     assert remote.metadata["backend"] == "dask"
     # The caller's cluster is left running, its default client unchanged.
@@ -176,7 +166,7 @@ def test_dask_gives_the_local_table(data, clf, cluster, local_report):
     assert distributed.client._get_global_client() is None
 
 
-def test_device_auto_is_resolved_on_the_worker(client, clf):
+def test_device_auto_is_resolved_on_the_worker(client, tiny_cnn):
     def on_a_gpu_worker(estimator):
         import torch
 
@@ -188,12 +178,12 @@ def test_device_auto_is_resolved_on_the_worker(client, clf):
             torch.cuda.is_available = is_available
 
     # Resolved on arrival, not frozen when the client pickled it (no GPU here).
-    assert clf.device == ("cuda" if torch.cuda.is_available() else "cpu")
-    future = client.submit(on_a_gpu_worker, clf, pure=False)
+    assert tiny_cnn.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    future = client.submit(on_a_gpu_worker, tiny_cnn, pure=False)
     assert future.result() == ("auto", "cuda")
 
 
-def test_cli_on_a_dask_scheduler(data, cluster, tmp_path):
+def test_cli_on_a_dask_scheduler(odd_digits, cluster, tmp_path):
     result = CliRunner().invoke(
         cli,
         [
@@ -226,11 +216,11 @@ def test_cli_on_a_dask_scheduler(data, cluster, tmp_path):
     ],
 )
 def test_bad_scheduler_address_fails_fast_and_names_it(
-    data, clf, scheduler, error, message
+    odd_digits, tiny_cnn, scheduler, error, message
 ):
     start = time.perf_counter()
     with pytest.raises(error, match=re.escape(message)):
-        compare(*data, clf, backend="dask", scheduler=scheduler)
+        compare(*odd_digits, tiny_cnn, backend="dask", scheduler=scheduler)
     assert time.perf_counter() - start < 5
 
 
@@ -246,7 +236,7 @@ def test_cli_names_an_unreachable_scheduler(tmp_path):
     )
 
 
-def test_scheduler_without_workers_says_so(data, clf, monkeypatch):
+def test_scheduler_without_workers_says_so(odd_digits, tiny_cnn, monkeypatch):
     monkeypatch.setattr(_dask, "WORKERS_TIMEOUT", 0.5)
     with distributed.LocalCluster(
         n_workers=0,
@@ -254,7 +244,9 @@ def test_scheduler_without_workers_says_so(data, clf, monkeypatch):
         scheduler_kwargs={"dashboard_address": ":0"},
     ) as empty:
         with pytest.raises(TimeoutError, match="has no workers after 0.5 s"):
-            compare(*data, clf, backend="dask", scheduler=empty.scheduler_address)
+            compare(
+                *odd_digits, tiny_cnn, backend="dask", scheduler=empty.scheduler_address
+            )
 
 
 def test_lost_work_is_run_again_then_reported():
@@ -293,7 +285,7 @@ def test_one_worker_cluster_runs_the_work_on_the_worker():
 
 
 def test_killed_worker_its_fits_rerun_and_the_table_is_the_same(
-    data, clf, cluster, client, local_report
+    odd_digits, tiny_cnn, cluster, client, local_report
 ):
     """A worker killed mid-search: the scheduler reruns its fits elsewhere.
 
@@ -318,7 +310,7 @@ def test_killed_worker_its_fits_rerun_and_the_table_is_the_same(
     killer.start()
     try:
         report = compare(
-            *data, clf, backend="dask", scheduler=cluster.scheduler_address
+            *odd_digits, tiny_cnn, backend="dask", scheduler=cluster.scheduler_address
         )
     finally:
         done.set()

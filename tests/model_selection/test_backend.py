@@ -44,8 +44,10 @@ def _omp_num_threads():
 
 
 def test_dask_without_n_jobs_starts_a_worker_per_core_and_closes_it(monkeypatch):
-    distributed = pytest.importorskip("distributed")
-    _dask = pytest.importorskip("skimbal.model_selection._dask")
+    import distributed  # in the test extra: a missing install fails here
+
+    from skimbal.model_selection import _dask
+
     monkeypatch.setattr(_dask, "usable_cores", lambda: 2)  # a 2-core machine
     with parallel_backend("dask", n_jobs=None) as n_jobs:
         assert n_jobs == -1
