@@ -3,6 +3,7 @@
 import contextlib
 import difflib
 import inspect
+import math
 import numbers
 import threading
 
@@ -124,7 +125,17 @@ class CNNClassifier(NeuralNetClassifier):
     lr : float, default=0.001
         Learning rate.
     max_epochs : int, default=10
-        Number of passes over the training data.
+        Number of passes over the training data, unless that gives fewer
+        than ``min_steps`` optimisation steps.
+    min_steps : int, default=200
+        Fewest optimisation steps (mini-batches) that ``fit`` trains for: it
+        runs ``max(max_epochs, ceil(min_steps / batches_per_epoch))`` epochs
+        (recorded in ``n_epochs_``). Ten epochs over 100 images in batches
+        of 64 are only 20 steps, after which a network still predicts the
+        majority class everywhere although it may already rank the rare
+        class well; on 5,000 images ten epochs are 790 steps and nothing
+        changes. ``0`` trains exactly ``max_epochs`` epochs.
+        ``partial_fit`` always trains ``max_epochs`` epochs.
     batch_size : int, default=64
         Mini-batch size for training and prediction (``-1``: all samples).
     balanced_batches : bool, default=False
@@ -195,6 +206,9 @@ class CNNClassifier(NeuralNetClassifier):
         Column names, when X is a DataFrame with string column names.
     input_shape_ : tuple of int
         ``(C, H, W)`` of one image as the network sees it.
+    n_epochs_ : int
+        Epochs the last ``fit`` was planned to train (see ``min_steps``);
+        early stopping may end it sooner (see ``history_``).
     module_, criterion_, optimizer_ : torch objects
         The initialised network, loss and optimizer.
     history_ : skorch.History
@@ -240,6 +254,7 @@ class CNNClassifier(NeuralNetClassifier):
         "optimizer": [type, callable],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_steps": [Interval(numbers.Integral, 0, None, closed="left")],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             Options(numbers.Integral, {-1}),
@@ -276,6 +291,7 @@ class CNNClassifier(NeuralNetClassifier):
         optimizer=torch.optim.Adam,
         lr=0.001,
         max_epochs=10,
+        min_steps=200,
         batch_size=64,
         balanced_batches=False,
         early_stopping=False,
@@ -325,6 +341,7 @@ class CNNClassifier(NeuralNetClassifier):
         self.augment = augment
         self.class_weight = class_weight
         self.class_weight_beta = class_weight_beta
+        self.min_steps = min_steps
         self.balanced_batches = balanced_batches
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -797,8 +814,19 @@ or (n_samples, 1)
             The fitted classifier.
         """
         dataset = self._prepare_fit_data(X, y)
+        self.n_epochs_ = self._planned_epochs(len(dataset))
+        fit_params.setdefault("epochs", self.n_epochs_)
         with self._seeded():
             return super().fit(dataset, None, **fit_params)
+
+    def _planned_epochs(self, n_samples):
+        """``max_epochs``, raised so that training takes ``min_steps`` steps."""
+        n_train = n_samples
+        if self.early_stopping and self.train_split is None:
+            n_train = n_samples - math.ceil(self.validation_fraction * n_samples)
+        batch_size = n_train if self.batch_size == -1 else self.batch_size
+        batches_per_epoch = max(1, math.ceil(n_train / max(1, batch_size)))
+        return max(self.max_epochs, math.ceil(self.min_steps / batches_per_epoch))
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
@@ -828,6 +856,7 @@ or (n_samples, 1)
         if isinstance(X, PreparedDataset):  # skorch's fit calling in
             return super().partial_fit(X, y, classes=classes, **fit_params)
         first_call = not (self.initialized_ and "_classes" in self.__dict__)
+        self.n_epochs_ = self.max_epochs
         if first_call:
             dataset = self._prepare_fit_data(X, y, classes)
         else:

@@ -39,5 +39,9 @@ def tiny_cnn():
     Shared: compare_strategies and GridSearchCV only ever fit clones of it.
     """
     return CNNClassifier(
-        input_shape=(1, 8, 8), max_epochs=2, module__filters=(4,), random_state=0
+        input_shape=(1, 8, 8),
+        max_epochs=2,
+        min_steps=0,
+        module__filters=(4,),
+        random_state=0,
     )

@@ -15,7 +15,7 @@ from skimbal.losses import FocalLoss
 
 
 def small_clf(**params):
-    params = {"max_epochs": 3, "random_state": 0, **params}
+    params = {"max_epochs": 3, "min_steps": 0, "random_state": 0, **params}
     return CNNClassifier(**params)
 
 
@@ -489,3 +489,55 @@ def test_non_finite_loss_stops_training_with_advice(digits_rows):
     clf = small_clf(input_shape=(1, 8, 8), lr=1e12, optimizer=torch.optim.SGD)
     with pytest.raises(FloatingPointError, match="Lower the learning rate"):
         clf.fit(X * 1e6, y)
+
+
+# -- training budget ------------------------------------------------------------
+
+
+def test_min_steps_raises_the_epochs_on_small_data_only(odd_digits):
+    X, y = odd_digits
+    # 100 rows in batches of 64: 2 steps an epoch, so 300 steps take 150 epochs.
+    small = CNNClassifier(
+        input_shape=(1, 8, 8),
+        max_epochs=3,
+        min_steps=300,
+        module__filters=(4,),
+        random_state=0,
+    ).fit(X[:100], y[:100])
+    assert small.n_epochs_ == 150 and len(small.history) == 150
+    # 980 rows: 16 steps an epoch; 3 epochs give 48, raised to 300 -> 19 epochs.
+    assert small._planned_epochs(980) == 19
+    # Enough steps already: max_epochs stands.
+    assert small.set_params(max_epochs=30)._planned_epochs(980) == 30
+    assert small.set_params(min_steps=0)._planned_epochs(100) == 30
+    # Early stopping holds out validation_fraction before counting batches.
+    stopper = small.set_params(
+        max_epochs=1, min_steps=100, early_stopping=True, validation_fraction=0.5
+    )
+    assert stopper._planned_epochs(256) == 50  # 128 rows: 2 steps an epoch
+
+
+def test_partial_fit_trains_max_epochs_whatever_min_steps(odd_digits):
+    X, y = odd_digits
+    clf = small_clf(input_shape=(1, 8, 8), max_epochs=2, min_steps=300)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    assert clf.n_epochs_ == 2 and len(clf.history) == 2
+
+
+def test_deferred_reweighting_starts_at_its_share_of_the_planned_epochs(odd_digits):
+    from skimbal.callbacks import DeferredReweighting
+
+    X, y = odd_digits
+    drw = DeferredReweighting(start_epoch=0.5)
+    clf = CNNClassifier(
+        input_shape=(1, 8, 8),
+        max_epochs=2,
+        min_steps=40,
+        criterion="ldam",
+        module__filters=(4,),
+        random_state=0,
+        callbacks=[("drw", drw)],
+    ).fit(X[:128], y[:128])
+    # 128 rows: 2 steps an epoch, 40 steps = 20 epochs; weights from epoch 11.
+    assert clf.n_epochs_ == 20
+    assert dict(clf.callbacks_)["drw"].start_epoch_ == 11

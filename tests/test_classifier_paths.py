@@ -48,7 +48,13 @@ def flat_folder(tmp_path_factory):
 
 
 def tiny(**params):
-    defaults = {"image_size": 16, "max_epochs": 6, "lr": 0.01, "random_state": 0}
+    defaults = {
+        "image_size": 16,
+        "max_epochs": 6,
+        "min_steps": 0,
+        "lr": 0.01,
+        "random_state": 0,
+    }
     return CNNClassifier(**{**defaults, **params})
 
 
@@ -174,7 +180,9 @@ def test_backbone_normalisation_follows_its_weights(image_folder, tmp_path):
     from skimbal.models import IMAGENET_MEAN, TorchvisionBackbone
 
     X, y = load_image_folder(image_folder)
-    clf = CNNClassifier(module="resnet18", image_size=32, max_epochs=1, random_state=0)
+    clf = CNNClassifier(
+        module="resnet18", image_size=32, max_epochs=1, min_steps=0, random_state=0
+    )
     clf.fit(X, y)
     assert isinstance(clf.module_, TorchvisionBackbone)
     assert clf.input_shape_ == (3, 32, 32)

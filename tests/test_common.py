@@ -7,7 +7,7 @@ from skimbal import CNNClassifier
 
 def _estimators():
     # Small settings: the checks fit dozens of times on tiny data sets.
-    return [CNNClassifier(max_epochs=20, lr=0.01, random_state=0)]
+    return [CNNClassifier(max_epochs=20, min_steps=0, lr=0.01, random_state=0)]
 
 
 @parametrize_with_checks(_estimators())

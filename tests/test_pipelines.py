@@ -27,7 +27,9 @@ CV = StratifiedKFold(3, shuffle=True, random_state=0)
 
 
 def pipeline(sampler="passthrough", **clf_params):
-    clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=5, random_state=0)
+    clf = CNNClassifier(
+        input_shape=(1, 8, 8), max_epochs=5, min_steps=0, random_state=0
+    )
     return Pipeline([("sampler", sampler), ("clf", clf.set_params(**clf_params))])
 
 

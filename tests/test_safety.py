@@ -40,7 +40,9 @@ def test_backbone_weights_file_cannot_run_code(booby_trapped_file):
 def test_load_params_refuses_code(booby_trapped_file):
     path, marker = booby_trapped_file
     X, y = load_digits(return_X_y=True)
-    clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=1).fit(X[:100], y[:100])
+    clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=1, min_steps=0).fit(
+        X[:100], y[:100]
+    )
     with pytest.raises(Exception, match="[Ww]eights only load failed|weights_only"):
         clf.load_params(f_params=str(path))
     assert not marker.exists()
@@ -54,7 +56,9 @@ def test_unknown_module_name_fails_before_training():
 def test_grid_search_in_two_processes_is_reproducible():
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16, y[:300] % 2
-    clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=2, random_state=0)
+    clf = CNNClassifier(
+        input_shape=(1, 8, 8), max_epochs=2, min_steps=0, random_state=0
+    )
     grid = {"lr": [0.001, 0.01]}
 
     def search(n_jobs):
@@ -85,7 +89,9 @@ def test_seeded_fits_in_threads_are_reproducible():
     X, y = X[:300] / 16, y[:300] % 2
 
     def fit_and_predict(seed):
-        clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=2, random_state=seed)
+        clf = CNNClassifier(
+            input_shape=(1, 8, 8), max_epochs=2, min_steps=0, random_state=seed
+        )
         return clf.fit(X, y).predict_proba(X)
 
     serial = [fit_and_predict(seed) for seed in (0, 1, 2, 3)]

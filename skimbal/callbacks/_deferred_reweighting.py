@@ -30,9 +30,11 @@ class DeferredReweighting(Callback):
     start_epoch : int or float, default=0.8
         First re-weighted epoch. An int ``>= 1`` is an epoch number, 1-based
         as in ``net.history`` (``start_epoch=161`` trains 160 epochs without
-        weights). A float in ``(0, 1)`` is the fraction of ``net.max_epochs``
+        weights). A float in ``(0, 1)`` is the fraction of the fit's epochs
+        (``net.n_epochs_`` when the net has it, as
+        :class:`~skimbal.CNNClassifier` does, else ``net.max_epochs``)
         trained without weights: re-weighting starts at epoch
-        ``round(start_epoch * max_epochs) + 1``, so the default 0.8 with
+        ``round(start_epoch * epochs) + 1``, so the default 0.8 with
         ``max_epochs=200`` is the schedule of the paper (weights from the 161st
         epoch on).
     class_weight : {"effective_number", "balanced"} or dict, \
@@ -68,8 +70,9 @@ class DeferredReweighting(Callback):
 
     Epochs are counted with ``len(net.history)``, so with ``warm_start`` or
     ``partial_fit`` they run on from the previous calls; a fractional
-    ``start_epoch`` is taken of ``net.max_epochs``, not of an ``epochs``
-    argument passed to ``partial_fit``.
+    ``start_epoch`` is taken of the planned epochs (``net.n_epochs_`` or
+    ``net.max_epochs``), not of an ``epochs`` argument passed to
+    ``partial_fit``.
 
     References
     ----------
@@ -155,7 +158,10 @@ class DeferredReweighting(Callback):
         if isinstance(self.start_epoch, numbers.Integral):
             self.start_epoch_ = int(self.start_epoch)
         else:
-            self.start_epoch_ = round(self.start_epoch * net.max_epochs) + 1
+            # The epochs this fit actually plans (CNNClassifier may raise
+            # max_epochs to reach its min_steps).
+            epochs = getattr(net, "n_epochs_", net.max_epochs)
+            self.start_epoch_ = round(self.start_epoch * epochs) + 1
         counts = self._class_counts(net, y)
         self.class_weight_ = class_weight_from_counts(
             self.class_weight,
