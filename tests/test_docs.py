@@ -24,6 +24,7 @@ EXAMPLES = ROOT / "examples"
 PUBLIC_MODULES = [
     "skimbal",
     "skimbal.model_selection",
+    "skimbal.metrics",
     "skimbal.losses",
     "skimbal.models",
     "skimbal.callbacks",
