@@ -77,6 +77,13 @@ def main():
     help="Training epochs of every fit.",
 )
 @click.option(
+    "--min-steps",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="Fewest optimisation steps per fit: small data get more epochs.",
+)
+@click.option(
     "--module",
     default="simple_cnn",
     show_default=True,
@@ -134,6 +141,34 @@ def main():
     help="Folder the report is written to (CSV, JSON, Markdown, PNG).",
 )
 @click.option(
+    "--class-prior",
+    default="balanced",
+    show_default=True,
+    metavar="balanced|train|SHARE",
+    help="Class proportions that scores, thresholds and the choice are made at: "
+    "'balanced' (as if every class were equally frequent, like a balanced test "
+    "set), 'train' (the data's own proportions) or the positive class's share "
+    "where the model will be used, e.g. 0.05.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Repeats of the cross-validation with new folds (more power for the "
+    "t-tests, proportionally more fits).",
+)
+@click.option(
+    "--save-model",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Also write the chosen strategy's model, trained on all data with its "
+    "tuned threshold, to this folder (safe format: weights and JSON; load it "
+    "with `skimbal predict PATH DATA` or skimbal.load_model). The report folder "
+    "always holds a copy in model/.",
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     show_default=True,
@@ -147,6 +182,7 @@ def compare(
     strategies,
     cv,
     epochs,
+    min_steps,
     module,
     image_size,
     device,
@@ -155,6 +191,9 @@ def compare(
     scheduler,
     random_state,
     out,
+    class_prior,
+    repeats,
+    save_model,
     progress,
 ):
     """Cross-validate imbalance strategies and report F1 and friends.
@@ -167,9 +206,10 @@ def compare(
     """
     from .model_selection import compare_strategies
 
+    prior = _parse_class_prior(class_prior)
     X, y, input_shape, description = _load(data, ratio, positive, random_state)
     estimator = _classifier(
-        module, input_shape, epochs, device, image_size, random_state
+        module, input_shape, epochs, min_steps, device, image_size, random_state
     )
     names = [name.strip() for name in strategies.split(",") if name.strip()]
     chosen = "all" if names == ["all"] else names
@@ -180,9 +220,18 @@ def compare(
             f"{label}: {count}" for label, count in zip(labels, counts, strict=True)
         )
     )
+    if len(labels) == 2:
+        from .model_selection._compare import resolve_pos_label
+
+        click.echo(
+            f"positive class: {resolve_pos_label(y, None)!r} (the rarer one); F1, "
+            "precision and recall are about it"
+        )
+    repeated = f", repeated {repeats} times" if repeats > 1 else ""
     click.echo(
-        f"{cv}-fold CV, {epochs} epochs per fit, module={module}, backend={backend}, "
-        f"n_jobs={n_jobs}"
+        f"{cv}-fold CV{repeated}, {epochs} epochs per fit (as optimisation steps, "
+        f"the same for every strategy, at least {estimator.min_steps}), "
+        f"module={module}, backend={backend}, n_jobs={n_jobs}"
     )
     start = time.perf_counter()
     try:
@@ -197,6 +246,8 @@ def compare(
             random_state=random_state,
             scheduler=scheduler,
             progress=progress,
+            class_prior=prior,
+            n_repeats=repeats,
         )
     except (ValueError, ImportError, ConnectionError, TimeoutError) as error:
         # Also an unreachable --scheduler, or one without workers.
@@ -210,16 +261,28 @@ def compare(
         click.echo(f"note: {note}")
     report.save(out)
     click.echo(f"Report written to {out}{os.sep} in {elapsed:.0f} s.")
+    if save_model is not None and report.best_estimator_ is not None:
+        from ._persistence import save_model as write_model
+
+        write_model(report.best_estimator_, save_model)
+        click.echo(
+            f"Model ({report.best_strategy_}) written to {save_model}{os.sep}; use "
+            f"it with: skimbal predict {save_model} DATA"
+        )
 
 
 @main.command("strategies")
 def list_strategies():
-    """List the strategies `skimbal compare --strategies` accepts."""
-    from .model_selection import STRATEGIES
+    """List the strategies `skimbal compare --strategies` accepts.
 
-    width = max(map(len, STRATEGIES))
-    for name, description in STRATEGIES.items():
-        click.echo(f"{name:<{width}}  {description}")
+    In order of simplicity: among strategies tied with the best, compare
+    hands back the first.
+    """
+    from .model_selection import SIMPLICITY, STRATEGIES
+
+    width = max(map(len, SIMPLICITY))
+    for name in SIMPLICITY:
+        click.echo(f"{name:<{width}}  {STRATEGIES[name]}")
 
 
 def _load(data, ratio, positive, random_state):
@@ -277,7 +340,9 @@ def _load(data, ratio, positive, random_state):
     return X, y, input_shape, description
 
 
-def _classifier(module, input_shape, epochs, device, image_size, random_state):
+def _classifier(
+    module, input_shape, epochs, min_steps, device, image_size, random_state
+):
     from ._classifier import CNNClassifier
 
     extra = {} if image_size is None else {"image_size": image_size}
@@ -286,6 +351,7 @@ def _classifier(module, input_shape, epochs, device, image_size, random_state):
             module=module,
             input_shape=input_shape,
             max_epochs=epochs,
+            min_steps=min_steps,
             device=device,
             random_state=random_state,
             **extra,
@@ -304,10 +370,53 @@ def _summary(report):
         row = table.loc[name]
         return f"{row[f'{metric}_mean']:.3f} ± {row[f'{metric}_std']:.3f}"
 
-    line = f"Best strategy: {best} ({metric} {score(best)})"
-    if "plain" in table.index and best != "plain":
-        line += f"; plain cross-entropy: {metric} {score('plain')}"
-    return line + "."
+    meta = report.metadata
+    lines = [f"Scores {meta['class_prior_text']}."]
+    top = meta.get("top_strategy", best)
+    tied = [n for n in table.index if n != top and bool(table.loc[n, "tied_with_best"])]
+    line = f"Highest {metric}: {top} ({score(top)})"
+    if tied:
+        line += f"; statistically tied with it: {', '.join(tied)}"
+    lines.append(line + ".")
+    winners = [n for n in table.index if bool(table.loc[n].get("beats_plain", False))]
+    if "plain" in table.index:
+        if winners:
+            lines.append(
+                f"Significantly better than plain ({metric} {score('plain')}): "
+                f"{', '.join(winners)}."
+            )
+        else:
+            lines.append(
+                f"No strategy beat plain significantly (plain: {metric} "
+                f"{score('plain')})."
+            )
+    chosen = f"Chosen: {best}"
+    if best != top:
+        chosen += (
+            f" (the simplest strategy tied with {top} and within "
+            f"{meta.get('tie_tolerance', 0):g} of its mean)"
+        )
+    threshold = meta.get("threshold")
+    if threshold is not None:
+        chosen += f", decision threshold {threshold:.3g}"
+    lines.append(chosen + ".")
+    return "\n".join(lines)
+
+
+def _parse_class_prior(text):
+    if text in ("balanced", "train"):
+        return text
+    try:
+        share = float(text)
+    except ValueError:
+        share = None
+    if share is None or not 0 < share < 1:
+        raise click.BadParameter(
+            f"{text!r} is not 'balanced', 'train' or a share of the positive class "
+            "strictly between 0 and 1 (e.g. 0.05).",
+            param_hint="--class-prior",
+        )
+    return share
 
 
 if __name__ == "__main__":

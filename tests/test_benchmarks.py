@@ -163,3 +163,30 @@ def test_bench_gpu_quick_times_every_arm_on_the_cpu(tmp_path):
         assert float(seconds) > 0
         if name == "raw AMP loop":
             assert float(relative) == 1.0
+
+
+def test_bench_trusted_model_quick_scores_the_returned_model(tmp_path):
+    run_quick("bench_trusted_model.py", tmp_path)
+    text = (tmp_path / "trusted_model.md").read_text()
+    common_header_checks(text, "bench_trusted_model.py")
+    for prior in ("balanced", "train"):
+        assert f"## class_prior='{prior}'" in text
+    found = re.findall(rf"test F1 of the returned model: \*\*({NUMBER}) ±", text)
+    assert len(found) == 2 and all(0 < float(v) <= 1 for v in found)
+    regrets = re.findall(rf"selection regret .*: \*\*({NUMBER}) ±", text)
+    assert len(regrets) == 2 and all(0 <= float(v) <= 1 for v in regrets)
+    runs = (tmp_path / "trusted_model.csv").read_text().splitlines()
+    assert runs[0].startswith("seed,prior,strategy,cv_f1,threshold,test_f1")
+    assert len(runs) == 1 + 2 * 2  # two strategies, two priors
+
+
+def test_bench_small_data_quick_compares_both_settings(tmp_path):
+    run_quick("bench_small_data.py", tmp_path)
+    text = (tmp_path / "small_data.md").read_text()
+    common_header_checks(text, "bench_small_data.py")
+    assert "## wave 1 settings" in text and "## new defaults" in text
+    row = re.search(
+        rf"^\| 0 \| new defaults \| \w+ \| ({NUMBER}) \| ({NUMBER}) \|", text, re.M
+    )
+    assert row is not None, text
+    assert 0 < float(row.group(2)) < 1  # a tuned threshold is reported

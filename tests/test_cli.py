@@ -7,9 +7,19 @@ from PIL import Image
 
 from skimbal.cli import main
 from skimbal.datasets import load_digits_images
-from skimbal.model_selection import STRATEGIES, StrategyReport
+from skimbal.model_selection import SIMPLICITY, STRATEGIES, StrategyReport
 
-TINY = ["--epochs", "1", "--cv", "2", "--n-jobs", "1", "--no-progress"]
+TINY = [
+    "--epochs",
+    "1",
+    "--min-steps",
+    "0",
+    "--cv",
+    "2",
+    "--n-jobs",
+    "1",
+    "--no-progress",
+]
 
 
 def run(*args):
@@ -24,13 +34,15 @@ def test_compare_runs_end_to_end_and_writes_the_report(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "digits, positive class 1 = odd digits, 1:50: 908 samples" in result.output
-    assert "| strategy | F1 | precision | recall |" in result.output
-    assert "Best strategy:" in result.output
+    assert "positive class: 1 (the rarer one)" in result.output
+    assert "Scores as if class 0 and class 1 were equally frequent" in result.output
+    assert "| strategy | F1 | F1 at 0.5 | precision | recall |" in result.output
+    assert "Highest f1:" in result.output and "Chosen: " in result.output
     assert f"Report written to {out}" in result.output
     report = StrategyReport.load(out)
     assert set(report.table.index) == {"plain", "oversample"}
     assert report.metadata["cv"] == 2 and report.metadata["pos_label"] == 1
-    for name in ("table.csv", "table.md", "report.json", "f1.png"):
+    for name in ("table.csv", "table.md", "report.json", "f1.png", "model"):
         assert (out / name).exists()
     # The printed table is the saved one.
     assert (out / "table.md").read_text().strip() in result.output
@@ -68,13 +80,13 @@ def test_imbalance_zero_keeps_the_ten_digits(tmp_path):
         "--imbalance",
         "0",
         "--strategies",
-        "plain,threshold_tuning",
+        "plain,class_weight",
         "--out",
         str(tmp_path),
     )
     assert result.exit_code == 0, result.output
     assert "1797 samples" in result.output
-    assert "note: threshold_tuning skipped" in result.output
+    assert "as if all 10 classes were equally frequent" in result.output
 
 
 def test_help_lists_the_options():
@@ -93,6 +105,10 @@ def test_help_lists_the_options():
         "--backend",
         "--scheduler",
         "--out",
+        "--class-prior",
+        "--repeats",
+        "--save-model",
+        "--min-steps",
     ):
         assert option in result.output
 
@@ -100,7 +116,10 @@ def test_help_lists_the_options():
 def test_strategies_command_lists_every_strategy():
     result = run("strategies")
     assert result.exit_code == 0
-    assert [line.split()[0] for line in result.output.splitlines()] == list(STRATEGIES)
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert (
+        names == list(SIMPLICITY) == [n for n in STRATEGIES if n != "threshold_tuning"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,6 +131,9 @@ def test_strategies_command_lists_every_strategy():
         (["--positive", "three"], "built-in labels are the digits 0-9"),
         (["--backend", "spark"], "Invalid value for '--backend'"),
         (["--cv", "1"], "Invalid value for '--cv'"),
+        (["--class-prior", "2"], "is not 'balanced', 'train' or a share"),
+        (["--class-prior", "even"], "is not 'balanced', 'train' or a share"),
+        (["--repeats", "0"], "Invalid value for '--repeats'"),
     ],
 )
 def test_bad_options_fail_with_a_message(args, message, tmp_path):
@@ -119,6 +141,30 @@ def test_bad_options_fail_with_a_message(args, message, tmp_path):
     assert result.exit_code != 0
     assert message in result.output
     assert not (tmp_path / "table.csv").exists()
+
+
+def test_save_model_and_class_prior_train(tmp_path):
+    result = run(
+        "compare",
+        *TINY,
+        "--strategies",
+        "plain,class_weight",
+        "--class-prior",
+        "train",
+        "--repeats",
+        "2",
+        "--save-model",
+        str(tmp_path / "model"),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Scores at the training data's own class proportions" in result.output
+    assert "2-fold CV, repeated 2 times" in result.output
+    assert "Model (" in result.output and (tmp_path / "model").is_dir()
+    report = StrategyReport.load(tmp_path / "out")
+    assert report.metadata["class_prior"] == "train"
+    assert report.split_scores.shape == (4, 2)
 
 
 def test_version():

@@ -1,45 +1,40 @@
-"""compare_strategies: one cross-validated search over the imbalance strategies."""
+"""compare_strategies: every imbalance strategy, scored on the same folds."""
 
-import contextlib
-import functools
 import inspect
 import math
 import numbers
-import warnings
 
-import joblib
 import numpy as np
 import pandas as pd
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import (
-    average_precision_score,
-    f1_score,
-    get_scorer,
-    get_scorer_names,
-    make_scorer,
-    precision_score,
-    recall_score,
-)
 from sklearn.model_selection import (
-    GridSearchCV,
+    FixedThresholdClassifier,
     ParameterGrid,
+    RepeatedStratifiedKFold,
     StratifiedKFold,
     check_cv,
 )
-from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
-from ._backend import check_backend, parallel_backend, retry_lost_work
-from ._report import METRICS, StrategyReport
-from ._strategies import THRESHOLD_TUNING, _requested, named_strategy_grid
+from ..metrics import check_class_prior, describe_class_prior
+from ._backend import check_backend, parallel_backend
+from ._budget import step_budget
+from ._fits import chunk_size_for, holdout_splits, progress_bar, run_fits
+from ._report import StrategyReport
+from ._scoring import Predictions, score_predictions, table_scorers
+from ._selection import ALPHA, TIE_TOLERANCE, choose_strategy, significance_columns
+from ._strategies import SIMPLICITY, THRESHOLD_TUNING, _requested, named_strategy_grid
+from ._tables import candidate_table, strategy_table
+from ._thresholds import f1_threshold
 from ._validation import check_folds
 
 __all__ = ["compare_strategies"]
+
+#: Share of each training fold held out to choose its decision threshold.
+THRESHOLD_HOLDOUT = 0.25
 
 
 def compare_strategies(
@@ -54,19 +49,31 @@ def compare_strategies(
     backend=None,
     random_state=None,
     *,
+    class_prior="balanced",
+    n_repeats=1,
+    tune_threshold=True,
+    refit=True,
+    alpha=ALPHA,
+    tie_tolerance=TIE_TOLERANCE,
     scheduler=None,
     progress=False,
     predictions=True,
 ):
-    """Cross-validate every imbalance strategy on the same folds and tabulate.
+    """Cross-validate every imbalance strategy on the same folds; hand back the best.
 
-    All strategies run as candidates of one
-    :class:`~sklearn.model_selection.GridSearchCV` over
-    ``Pipeline([("sampler", ...), ("clf", estimator)])`` (see
-    :func:`strategy_grid`), so they share the folds and the seeds, and the
-    report's numbers are the search's ``cv_results_``. Samplers sit inside
-    the pipeline, which imbalanced-learn applies at ``fit`` only: test folds
-    are never resampled.
+    Each strategy is a setting of ``Pipeline([("sampler", ...), ("clf",
+    estimator)])`` (see :func:`strategy_grid`). Every candidate is trained
+    on the same splits with the same seeds, and each fit returns its
+    predicted probabilities; thresholds, scores, t-tests and plots are all
+    computed from those. Samplers sit inside the pipeline, which
+    imbalanced-learn applies at ``fit`` only: hold-outs and test folds are
+    never resampled.
+
+    What each fit does (binary y, ``tune_threshold=True``): it trains on 75%
+    of its training fold, chooses the probability threshold that maximises
+    F1 at ``class_prior`` on the other 25% (:func:`f1_threshold`), and is
+    scored on the test fold at that threshold, and at 0.5 beside it. The
+    threshold never sees the fold that scores it.
 
     Parameters
     ----------
@@ -79,20 +86,27 @@ def compare_strategies(
         weight and sampling settings at their defaults. ``None`` is a
         :class:`~skimbal.CNNClassifier` seeded with ``random_state`` whose
         ``input_shape`` is guessed from the row width: ``(1, s, s)`` for
-        ``s * s`` features, ``(3, s, s)`` for ``3 * s * s``.
+        ``s * s`` features, ``(3, s, s)`` for ``3 * s * s``. A
+        :class:`~skimbal.CNNClassifier` without early stopping trains for a
+        budget of optimisation *steps*, the same for every strategy:
+        ``max_epochs`` epochs over an un-resampled training set (at least
+        its ``min_steps``), however many rows a sampler adds or removes.
     strategies : "all", str, list of str or dict, default="all"
         Strategy names (see :data:`STRATEGIES`), or a dict adding your own, as
-        in :func:`strategy_grid`. ``"threshold_tuning"`` is skipped, with a
-        note, when y has more than two classes.
+        in :func:`strategy_grid`. ``"threshold_tuning"`` is not accepted
+        here: every strategy's threshold is tuned, so the ``plain`` row is
+        threshold tuning.
     cv : int or cross-validation splitter, default=5
         An int is a :class:`~sklearn.model_selection.StratifiedKFold` with
-        shuffling, seeded with ``random_state``.
+        shuffling (:class:`~sklearn.model_selection.RepeatedStratifiedKFold`
+        with ``n_repeats > 1``), seeded with ``random_state``.
     scoring : str or callable, default=None
-        The metric that ranks candidates and strategies: one of the table's
-        metrics (``"f1"``, ``"precision"``, ``"recall"``,
-        ``"balanced_accuracy"``, ``"average_precision"``), another
-        scikit-learn scorer name (added as a column), or a scorer callable
-        (added as column ``"score"``). ``None`` is ``"f1"``.
+        The metric that ranks strategies: one of the table's metrics
+        (``"f1"``, ``"precision"``, ``"recall"``, ``"balanced_accuracy"``,
+        ``"average_precision"``), another scikit-learn scorer name (scored
+        at ``class_prior``, added as a column), or a scorer callable (added
+        as column ``"score"``, called on the thresholded model). ``None`` is
+        ``"f1"`` (macro-F1 for multi-class y).
     pos_label : int, str or None, default=None
         The positive class of F1, precision, recall and average precision in a
         binary problem. ``None`` is the minority class (on a tie, the later
@@ -100,8 +114,7 @@ def compare_strategies(
         ``None`` for multi-class y, where the metrics are macro averages.
     n_jobs : int or None, default=None
         Fits run in parallel (joblib's meaning: ``-1`` uses every core). Each
-        worker process trains with its share of the cores (PyTorch threads:
-        cores // ``n_jobs``), so more jobs finish sooner. With
+        worker process trains with its share of the cores. With
         ``backend="dask"`` and no ``scheduler``, the number of worker
         processes of the local cluster (``None``: one per core); with a
         ``scheduler``, every worker of that cluster takes part.
@@ -109,39 +122,59 @@ def compare_strategies(
         joblib backend for the fits; ``None`` is joblib's default (loky
         processes). ``"dask"`` (needs ``pip install "skimbal[distributed]"``)
         starts a local Dask cluster of single-threaded worker processes, or
-        connects to ``scheduler``; PyTorch on each worker then gets its share
-        of its machine's cores. When a Dask worker dies, its fits run again
-        on the others and the result is the same. With ``"threading"``,
-        seeded fits of one process take turns (they share torch's global
-        random state), so threads give reproducible numbers but no speed-up.
+        connects to ``scheduler``. When a Dask worker dies, its fits run again
+        on the others and the result is the same.
     random_state : int, RandomState instance or None, default=None
-        Seeds the folds, the samplers and the default estimator.
+        Seeds the folds, the threshold hold-outs, the samplers and the
+        default estimator.
+    class_prior : "balanced", "train", float or dict, default="balanced"
+        The class proportions every score, threshold and choice is made at
+        (see :func:`skimbal.metrics.class_prior_weights`): ``"balanced"``
+        scores as if every class were equally frequent (the lecture's
+        balanced validation set), ``"train"`` at the data's own proportions
+        (what cross-validation folds have), a float the positive class's
+        share (binary), a dict label -> share. Binary problems also get the
+        column ``f1_train_prior``: F1 at the training proportions with a
+        threshold tuned for them.
+    n_repeats : int, default=1
+        Repeats of the k-fold cross-validation with new folds; more repeats
+        give the t-tests more power (Bouckaert & Frank, 2004).
+    tune_threshold : bool, default=True
+        Binary y: tune each fit's threshold on a hold-out of its training
+        fold. ``False`` trains on the whole training fold and predicts the
+        most probable class.
+    refit : bool, default=True
+        Train the chosen strategy on all of X, y and keep it as
+        ``report.best_estimator_`` (one more fit).
+    alpha : float, default=0.05
+        Significance level of the t-tests in the table.
+    tie_tolerance : float, default=0.01
+        How much mean score the choice gives up for a simpler strategy that
+        is statistically tied with the best (see Notes).
     scheduler : str or None, default=None
         Address of a running Dask scheduler (``"tcp://host:8786"``), with
         ``backend="dask"``. The cluster is left running.
     progress : bool, default=False
-        Show a progress bar (on stderr) counting the model fits: one per
-        candidate and fold (threshold tuning's two trainings per fold count as
-        one), then the re-fits for ``predictions``. It advances each time a
-        group of candidates has finished all its folds (a group keeps every
-        worker busy: with ``n_jobs=2`` and 5 folds, 2 candidates).
+        Show a progress bar (on stderr) counting the fits: one per candidate
+        and split, plus the final refit.
     predictions : bool, default=True
-        Whether to re-fit the best and the plain strategy on the same folds
-        for out-of-fold predictions, which the precision-recall curves and
-        confusion matrices need (up to ``2 * cv`` more fits).
+        Keep the out-of-fold predictions (first repeat) of the chosen,
+        top-scoring and plain strategies in the report, for its
+        precision-recall curves and confusion matrices. They cost no fits.
 
     Returns
     -------
     report : StrategyReport
         ``table`` (one row per strategy, best first), ``candidates``,
-        ``best_strategy_``, plots and ``save``.
+        ``best_strategy_`` (the chosen one), ``best_estimator_``,
+        ``split_scores``, plots and ``save``.
 
     Raises
     ------
     ValueError
-        For invalid arguments, or when every candidate fails to fit. A
-        candidate that fails in some folds or all of them shows up in the
-        report with NaN scores and the error in its ``note``.
+        For invalid arguments (before any training), or when every
+        candidate fails to fit. A candidate that fails in some splits shows
+        up with NaN scores and the error in its ``note``.
     ImportError
         For ``backend="dask"`` without Dask distributed installed.
     ConnectionError
@@ -151,22 +184,33 @@ def compare_strategies(
     --------
     strategy_grid : The parameter grid behind the comparison.
     StrategyReport : What this returns.
+    corrected_ttest : The test behind ``tied_with_best`` and ``beats_plain``.
 
     Notes
     -----
-    For a strategy with several candidates (``"focal"`` tries 6) the table
-    shows the candidate with the best mean ``scoring``, chosen on the same
-    folds it is scored on: like ``GridSearchCV.best_score_``, slightly
-    optimistic for strategies with many candidates (column ``n_candidates``).
+    **Thresholds.** A network trained on rare positives often ranks them
+    well but rarely pushes their probability past 0.5, so F1 at 0.5 can be
+    0 while average precision is near 1. Every strategy's table row is
+    therefore at its tuned threshold (column ``threshold``: the mean over
+    splits), with ``f1_at_0.5`` beside it.
 
-    Standard deviations are over the folds, as in ``cv_results_``
-    (``ddof=0``). Average precision needs ``predict_proba``; in a multi-class
-    problem it is the macro average of one-vs-rest average precisions.
+    **Ties and the choice.** ``tied_with_best`` is a one-sided corrected
+    resampled t-test (Nadeau & Bengio, 2003) of the best strategy against
+    each other one, on the ranking metric's per-split scores;
+    ``beats_plain`` tests each strategy against ``plain``. The strategy
+    handed back (``best_strategy_``) is the simplest one, in the order of
+    :data:`STRATEGIES` (custom strategies after the built-in ones), that is
+    tied with the best *and* within ``tie_tolerance`` of its mean; with few
+    folds and few rare samples the test alone rarely separates anything.
 
-    The precision-recall curves and confusion matrices use out-of-fold
-    predictions of the best strategy and of ``"plain"``, made by training
-    them again on the same folds with the same seeds (up to ``2 * cv`` extra
-    fits, reproducing the search's models; ``predictions=False`` skips them).
+    **The model.** ``best_estimator_`` is the chosen pipeline, sampler
+    included, trained on all data, inside a
+    :class:`~sklearn.model_selection.FixedThresholdClassifier` whose
+    threshold maximises F1 at ``class_prior`` over the chosen strategy's
+    pooled out-of-fold test probabilities (binary y; multi-class y gets the
+    pipeline itself).
+
+    Standard deviations are over the splits (``ddof=0``).
 
     Examples
     --------
@@ -176,16 +220,16 @@ def compare_strategies(
     >>> X, y = load_digits_images(return_X_y=True)
     >>> X, y = make_imbalanced(X[:600], y[:600], ratio=10,
     ...                        positive=[1, 3, 5, 7, 9], random_state=0)
-    >>> clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=2,
+    >>> clf = CNNClassifier(input_shape=(1, 8, 8), max_epochs=2, min_steps=20,
     ...                     module__filters=(4,), random_state=0)
     >>> report = compare_strategies(X, y, clf, strategies=["plain", "oversample"],
     ...                             cv=2, random_state=0)
     >>> list(report.table.columns[:4])
-    ['f1_mean', 'f1_std', 'precision_mean', 'precision_std']
-    >>> report.metadata["pos_label"]
-    1
-    >>> report.best_strategy_
-    'oversample'
+    ['f1_mean', 'f1_std', 'f1_at_0.5_mean', 'f1_at_0.5_std']
+    >>> report.metadata["class_prior_text"]
+    'as if class 0 and class 1 were equally frequent'
+    >>> report.best_estimator_.predict(X[:3])
+    array([0, 0, 0])
     """
     check_backend(backend, scheduler)
     y = column_or_1d(y, warn=True)
@@ -197,77 +241,115 @@ def compare_strategies(
             f"y must hold at least 2 classes to compare strategies; got "
             f"{classes.tolist()!r}."
         )
+    binary = len(classes) == 2
     pos_label = resolve_pos_label(y, pos_label)
-    scorers = _scorers(len(classes) == 2, pos_label)
-    rank_metric = _add_ranking_scorer(scoring, scorers)
+    class_prior = check_class_prior(class_prior, classes, pos_label=pos_label)
+    _check_options(n_repeats, alpha, tie_tolerance, tune_threshold, refit, cv)
+    scorers, rank_metric = table_scorers(binary, pos_label, class_prior, scoring)
+    tune = bool(tune_threshold) and binary
     clf = _base_classifier(estimator, X, random_state)
-    splits = _splits(cv, X, y, random_state)
-    check_folds(splits, y)
-    named, notes = _strategies_for(strategies, classes, clf, pos_label, random_state)
+    outer = _splits(cv, n_repeats, X, y, random_state)
+    check_folds(outer, y)
+    splits = holdout_splits(outer, y, THRESHOLD_HOLDOUT if tune else 0, random_state)
+    named = _strategies_for(strategies, pos_label, random_state)
     candidates = [
-        (name, params) for name, grids in named for params in ParameterGrid(grids)
+        (name, params) for name, grids in named for params in _param_list(grids)
     ]
-    pipeline = Pipeline([("sampler", "passthrough"), ("clf", clf)])
+    n_fit = int(np.mean([len(split.fit) for split in splits]))
+    budget = step_budget(clf, n_fit)
+    pipeline = Pipeline(
+        [("sampler", "passthrough"), ("clf", clone(clf).set_params(**budget))]
+    )
     n_splits = len(splits)
-    # The plots' re-fits (best and plain) are counted in advance; the total
-    # shrinks again when the best strategy is plain itself.
-    n_refits = (1 + any(name == "plain" for name, _ in named)) if predictions else 0
-    with (
-        _progress_bar(progress, total=(len(candidates) + n_refits) * n_splits) as bar,
-        parallel_backend(
+    with progress_bar(progress, total=len(candidates) * n_splits + refit) as bar:
+        with parallel_backend(
             backend,
             n_jobs=n_jobs,
             scheduler=scheduler,
-            # Every fit needs X, y and its fold: on Dask, sent once to all.
-            scatter=[X, y, *(indices for split in splits for indices in split)],
-        ) as jobs,
-    ):
-        search = _ChunkedGridSearchCV(
-            pipeline,
-            [grid for _, grids in named for grid in grids],
-            scoring=scorers,
-            cv=splits,
-            n_jobs=jobs,
-            # Without a bar, one chunk: no worker waits for a chunk's slowest
-            # fit before the next chunk starts.
-            chunk_size=_chunk_size(jobs, n_splits) if progress else len(candidates),
-            on_chunk=lambda n_done: bar.update(n_done * n_splits),
+            # Every fit needs X, y and its rows: on Dask, sent once to all.
+            scatter=[X, y, *splits],
+        ) as jobs:
+            results = run_fits(
+                pipeline,
+                [params for _, params in candidates],
+                X,
+                y,
+                splits,
+                n_jobs=jobs,
+                on_progress=lambda n_done: bar.update(n_done * n_splits),
+                # Without a bar, one chunk: no worker waits for a chunk's
+                # slowest fit before the next chunk starts.
+                chunk_size=chunk_size_for(jobs, n_splits) if progress else None,
+            )
+        if all(fit.error for fits in results for fit in fits):
+            raise ValueError(
+                "Every candidate failed to fit: "
+                + "; ".join(
+                    dict.fromkeys(fit.error for fits in results for fit in fits)
+                )
+            )
+        evaluation = _score_candidates(
+            results, splits, y, classes, scorers, pos_label, class_prior, tune
         )
-        search.fit(X, y)
-        candidate_table = _candidate_table(
-            search, candidates, list(scorers), rank_metric
+        ranking = _rank(evaluation, candidates, named, rank_metric, splits)
+        table, chosen = _test_and_choose(
+            ranking, splits, rank_metric, alpha, tie_tolerance
         )
-        table = _strategy_table(candidate_table, [n for n, _ in named], rank_metric)
-        scores = table[f"{rank_metric}_mean"]
-        best = table.index[0] if np.isfinite(scores.iloc[0]) else None
-        shown = [
-            name
-            for name in dict.fromkeys([best, "plain"])
-            if predictions and name in table.index and np.isfinite(scores[name])
-        ]
-        bar.total = (len(candidates) + len(shown)) * n_splits
-        bar.refresh()
-        oof = {}
-        for name in shown:
-            params = candidates[table.loc[name, "candidate"]][1]
-            model = clone(pipeline).set_params(**params)
-            oof[name] = out_of_fold_predictions(model, X, y, splits, jobs)
-            bar.update(n_splits)
+        unfitted, thresholds = _final_models(
+            table,
+            results,
+            candidates,
+            clf,
+            splits,
+            y,
+            classes,
+            pos_label,
+            class_prior,
+            tune,
+            rank_metric,
+        )
+        best_estimator = None
+        if refit:
+            best_estimator = clone(unfitted[chosen]).fit(X, y)
+            bar.update(1)
 
-    notes += [
-        f"{name}: {table.loc[name, 'note'] or 'no finite score'}"
-        for name in table.index[~np.isfinite(scores)]
-    ]
+    oof = {}
+    if predictions:
+        oof = _predictions_to_plot(
+            table,
+            results,
+            evaluation,
+            splits[: len(outer) // n_repeats],
+            [chosen, table.index[0], "plain"],
+            y,
+            classes,
+            pos_label,
+            rank_metric,
+        )
     metadata = {
         "strategies": [name for name, _ in named],
-        "best_strategy": best,
+        "best_strategy": chosen,
+        "top_strategy": table.index[0],
         "scoring": rank_metric,
-        "metrics": list(scorers),
+        "metrics": [c[: -len("_mean")] for c in table.columns if c.endswith("_mean")],
         "pos_label": _python_scalar(pos_label),
         "labels": [_python_scalar(c) for c in classes],
         "class_counts": counts.tolist(),
         "n_samples": int(len(y)),
-        "cv": n_splits,
+        "class_prior": _json_prior(class_prior),
+        "class_prior_text": describe_class_prior(
+            class_prior, classes, pos_label=pos_label
+        ),
+        "cv": len(outer) // n_repeats,
+        "n_repeats": n_repeats,
+        "n_splits": n_splits,
+        "tune_threshold": tune,
+        "threshold_holdout": THRESHOLD_HOLDOUT if tune else 0.0,
+        "threshold": thresholds[chosen] if tune else None,
+        "thresholds": thresholds if tune else None,
+        "steps_per_fit": budget.get("min_steps"),
+        "alpha": alpha,
+        "tie_tolerance": tie_tolerance,
         "n_candidates": len(candidates),
         "estimator": _describe_estimator(clf),
         "backend": backend,
@@ -275,39 +357,297 @@ def compare_strategies(
         "random_state": random_state
         if random_state is None or isinstance(random_state, numbers.Integral)
         else repr(random_state),
-        "notes": notes,
+        "notes": [
+            f"{name}: {table.loc[name, 'note'] or 'no finite score'}"
+            for name in table.index[~np.isfinite(table[f"{rank_metric}_mean"])]
+        ],
         "skimbal_version": __version__,
     }
     return StrategyReport(
         table,
-        candidate_table,
+        ranking["candidates"],
         metadata=metadata,
         y_true=y,
         predictions=oof,
-        cv_results=search.cv_results_,
+        split_scores=ranking["split_scores"],
+        best_estimator=best_estimator,
+        estimators=unfitted,
     )
 
 
-def _strategies_for(strategies, classes, clf, pos_label, random_state):
-    """The named grids to search, and notes on what was skipped."""
-    requested = _requested(strategies, include_threshold=True)
-    notes = []
-    if len(classes) > 2:
-        skipped = [n for n, p in requested if n == THRESHOLD_TUNING and p is None]
-        if skipped:
-            notes.append(
-                f"threshold_tuning skipped: it needs a binary problem, y has "
-                f"{len(classes)} classes."
-            )
-        requested = [(n, p) for n, p in requested if n not in skipped]
-        if not requested:
-            raise ValueError(
-                "No strategy is left to compare: threshold_tuning needs a binary y."
-            )
-    named = named_strategy_grid(
-        dict(requested), estimator=clf, pos_label=pos_label, random_state=random_state
+def _check_options(n_repeats, alpha, tie_tolerance, tune_threshold, refit, cv):
+    if (
+        isinstance(n_repeats, bool)
+        or not isinstance(n_repeats, numbers.Integral)
+        or n_repeats < 1
+    ):
+        raise ValueError(f"n_repeats must be an int >= 1; got n_repeats={n_repeats!r}.")
+    if n_repeats > 1 and not isinstance(cv, numbers.Integral):
+        raise ValueError(
+            "n_repeats > 1 needs cv to be a number of folds; for a splitter of "
+            "your own, pass a repeated one (e.g. RepeatedStratifiedKFold) as cv "
+            f"and keep n_repeats=1. Got cv={cv!r}, n_repeats={n_repeats!r}."
+        )
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, numbers.Real)
+        or not (0 < alpha < 1)
+    ):
+        raise ValueError(f"alpha must be a float in (0, 1); got alpha={alpha!r}.")
+    if (
+        isinstance(tie_tolerance, bool)
+        or not isinstance(tie_tolerance, numbers.Real)
+        or not tie_tolerance >= 0
+    ):
+        raise ValueError(
+            "tie_tolerance must be a number >= 0 (a gap in mean score); got "
+            f"tie_tolerance={tie_tolerance!r}."
+        )
+    for name, value in (("tune_threshold", tune_threshold), ("refit", refit)):
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {name}={value!r}.")
+
+
+def _strategies_for(strategies, pos_label, random_state):
+    """The named grids to search."""
+    names = [strategies] if isinstance(strategies, str) else strategies
+    if isinstance(names, list | tuple | dict) and THRESHOLD_TUNING in names:
+        raise ValueError(
+            "strategies: 'threshold_tuning' is not a separate strategy in "
+            "compare_strategies: every strategy's decision threshold is tuned, so "
+            "the 'plain' row is threshold tuning. Remove it from strategies."
+        )
+    requested = _requested(strategies, include_threshold=False)
+    return named_strategy_grid(
+        dict(requested), pos_label=pos_label, random_state=random_state
     )
-    return named, notes
+
+
+def _param_list(grids):
+    return list(ParameterGrid(grids))
+
+
+def _rank(evaluation, candidates, named, rank_metric, splits):
+    """Candidate and strategy tables, and each strategy's per-split scores."""
+    cand_table = candidate_table(candidates, evaluation["scores"], evaluation["errors"])
+    table = strategy_table(cand_table, [name for name, _ in named], rank_metric)
+    split_scores = pd.DataFrame(
+        {
+            name: evaluation["scores"][table.loc[name, "candidate"]][rank_metric]
+            for name in table.index
+        }
+    )
+    return {"candidates": cand_table, "table": table, "split_scores": split_scores}
+
+
+def _test_and_choose(ranking, splits, rank_metric, alpha, tie_tolerance):
+    """Add the t-test columns and the ``chosen`` flag; return the chosen name."""
+    table, split_scores = ranking["table"], ranking["split_scores"]
+    significance = significance_columns(
+        {name: split_scores[name].to_numpy() for name in table.index},
+        table.index[0],
+        n_train=float(np.mean([split.n_train for split in splits])),
+        n_test=float(np.mean([len(split.test) for split in splits])),
+        alpha=alpha,
+    )
+    table = table.join(significance)
+    names = list(table.index)
+    order = [n for n in SIMPLICITY if n in names] + [
+        n for n in names if n not in SIMPLICITY
+    ]
+    chosen = choose_strategy(
+        table[f"{rank_metric}_mean"],
+        table["tied_with_best"],
+        order,
+        tie_tolerance=tie_tolerance,
+    )
+    table.insert(len(table.columns), "chosen", table.index == chosen)
+    return table, chosen
+
+
+def _final_models(
+    table,
+    results,
+    candidates,
+    clf,
+    splits,
+    y,
+    classes,
+    pos_label,
+    prior,
+    tune,
+    rank_metric,
+):
+    """Each scored strategy's unfitted model for all data, and its threshold."""
+    models, thresholds = {}, {}
+    for name in table.index:
+        if not np.isfinite(table.loc[name, f"{rank_metric}_mean"]):
+            continue
+        index = int(table.loc[name, "candidate"])
+        thresholds[name] = (
+            _pooled_threshold(results[index], splits, y, classes, pos_label, prior)
+            if tune
+            else None
+        )
+        models[name] = _final_estimator(
+            clf, candidates[index][1], len(y), thresholds[name], pos_label
+        )
+    return models, thresholds
+
+
+def _predictions_to_plot(
+    table, results, evaluation, splits, names, y, classes, pos_label, rank_metric
+):
+    """Out-of-fold predictions (one repeat) of the chosen, top and plain rows."""
+    oof = {}
+    for name in dict.fromkeys(names):
+        if name in table.index and np.isfinite(table.loc[name, f"{rank_metric}_mean"]):
+            index = int(table.loc[name, "candidate"])
+            oof[name] = _out_of_fold(
+                results[index][: len(splits)],
+                evaluation["thresholds"][index][: len(splits)],
+                splits,
+                len(y),
+                y.dtype,
+                classes,
+                pos_label,
+            )
+    return oof
+
+
+def _score_candidates(results, splits, y, classes, scorers, pos_label, prior, tune):
+    """Per candidate: a split x metric table, thresholds and errors."""
+    binary = len(classes) == 2
+    column = list(classes).index(pos_label) if binary else None
+    with_train_prior = binary and not (isinstance(prior, str) and prior == "train")
+    f1_train = None
+    if with_train_prior:
+        f1_train, _ = table_scorers(True, pos_label, "train")
+        f1_train = {"f1": f1_train["f1"]}
+    all_scores, all_thresholds, all_errors = [], [], []
+    for fits in results:
+        rows, thresholds, errors = [], [], []
+        for fit, split in zip(fits, splits, strict=True):
+            if fit.error:
+                errors.append(fit.error)
+                rows.append(None)
+                thresholds.append(None)
+                continue
+            y_test = y[split.test]
+            threshold = None
+            if tune:
+                threshold, _ = f1_threshold(
+                    y[split.holdout],
+                    fit.holdout_proba[:, column],
+                    pos_label=pos_label,
+                    class_prior=prior,
+                )
+            row = score_predictions(
+                scorers, y_test, classes, fit.test_proba, threshold, pos_label
+            )
+            if tune:
+                row = {
+                    "f1": row.pop("f1"),
+                    "f1_at_0.5": score_predictions(
+                        {"f1": scorers["f1"]},
+                        y_test,
+                        classes,
+                        fit.test_proba,
+                        None,
+                        pos_label,
+                    )["f1"],
+                    "threshold": threshold,
+                    **row,
+                }
+            if with_train_prior:
+                train_threshold = (
+                    f1_threshold(
+                        y[split.holdout],
+                        fit.holdout_proba[:, column],
+                        pos_label=pos_label,
+                        class_prior="train",
+                    )[0]
+                    if tune
+                    else None
+                )
+                row["f1_train_prior"] = score_predictions(
+                    f1_train,
+                    y_test,
+                    classes,
+                    fit.test_proba,
+                    train_threshold,
+                    pos_label,
+                )["f1"]
+            row["fit_time"] = fit.fit_time
+            rows.append(row)
+            thresholds.append(threshold)
+        all_scores.append(rows)
+        all_thresholds.append(thresholds)
+        all_errors.append(list(dict.fromkeys(errors)))
+    # A failed fit has no row: NaN in every column the others have.
+    columns = next(
+        (list(row) for rows in all_scores for row in rows if row is not None), []
+    )
+    empty = dict.fromkeys(columns, np.nan)
+    all_scores = [
+        pd.DataFrame([empty if row is None else row for row in rows], columns=columns)
+        for rows in all_scores
+    ]
+    return {"scores": all_scores, "thresholds": all_thresholds, "errors": all_errors}
+
+
+def _pooled_threshold(fits, splits, y, classes, pos_label, prior):
+    """The final model's threshold: F1-best over all out-of-fold probabilities."""
+    column = list(classes).index(pos_label)
+    y_all, scores = [], []
+    for fit, split in zip(fits, splits, strict=True):
+        if fit.error:
+            continue
+        y_all.append(y[split.test])
+        scores.append(fit.test_proba[:, column])
+    threshold, _ = f1_threshold(
+        np.concatenate(y_all),
+        np.concatenate(scores),
+        pos_label=pos_label,
+        class_prior=prior,
+    )
+    return threshold
+
+
+def _final_estimator(clf, params, n_samples, threshold, pos_label):
+    """A strategy's unfitted model for all the data, with its threshold."""
+    pipeline = Pipeline(
+        [
+            ("sampler", "passthrough"),
+            ("clf", clone(clf).set_params(**step_budget(clf, n_samples))),
+        ]
+    ).set_params(**params)
+    if threshold is None:
+        return pipeline
+    return FixedThresholdClassifier(
+        pipeline,
+        threshold=threshold,
+        pos_label=pos_label,
+        response_method="predict_proba",
+    )
+
+
+def _out_of_fold(fits, thresholds, splits, n_samples, dtype, classes, pos_label):
+    proba = np.full((n_samples, len(classes)), np.nan)
+    pred = np.empty(n_samples, dtype=dtype)
+    for fit, threshold, split in zip(fits, thresholds, splits, strict=True):
+        if fit.error:
+            continue
+        model = Predictions(classes, fit.test_proba, threshold, pos_label)
+        proba[split.test] = fit.test_proba
+        pred[split.test] = model.predict(None)
+    return {"proba": proba, "pred": pred}
+
+
+def _json_prior(prior):
+    if isinstance(prior, dict):
+        return {str(_python_scalar(k)): float(v) for k, v in prior.items()}
+    return prior
 
 
 def resolve_pos_label(y, pos_label):
@@ -353,43 +693,6 @@ def resolve_pos_label(y, pos_label):
     return _python_scalar(matches[0])
 
 
-def _scorers(binary, pos_label):
-    """The table's metrics, as scorers that know the positive class."""
-    if binary:
-        by_class = dict(pos_label=pos_label)
-        ap_kwargs = dict(pos_label=pos_label)
-    else:
-        by_class = dict(average="macro")
-        ap_kwargs = dict(average="macro")
-    return {
-        "f1": make_scorer(f1_score, zero_division=0.0, **by_class),
-        "precision": make_scorer(precision_score, zero_division=0.0, **by_class),
-        "recall": make_scorer(recall_score, zero_division=0.0, **by_class),
-        "balanced_accuracy": "balanced_accuracy",
-        "average_precision": make_scorer(
-            average_precision_score, response_method="predict_proba", **ap_kwargs
-        ),
-    }
-
-
-def _add_ranking_scorer(scoring, scorers):
-    if scoring is None:
-        return "f1"
-    if isinstance(scoring, str):
-        if scoring in scorers:
-            return scoring
-        if scoring in get_scorer_names():
-            scorers[scoring] = get_scorer(scoring)
-            return scoring
-    elif callable(scoring):
-        scorers["score"] = scoring
-        return "score"
-    raise ValueError(
-        f"scoring must be None, one of {list(METRICS)}, a scikit-learn scorer name "
-        f"or a scorer callable; got scoring={scoring!r}."
-    )
-
-
 def _base_classifier(estimator, X, random_state):
     if estimator is None:
         from .._classifier import CNNClassifier
@@ -425,284 +728,20 @@ def _guess_input_shape(X):
     return None
 
 
-def _splits(cv, X, y, random_state):
+def _splits(cv, n_repeats, X, y, random_state):
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got cv={cv!r}.")
-        cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        if n_repeats > 1:
+            cv = RepeatedStratifiedKFold(
+                n_splits=cv, n_repeats=n_repeats, random_state=random_state
+            )
+        else:
+            cv = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     splitter = check_cv(cv, y, classifier=True)
-    # Materialised once, so that the search and the out-of-fold predictions
-    # use the very same folds even when the splitter is unseeded.
+    # Materialised once, so that every candidate uses the very same folds even
+    # when the splitter is unseeded.
     return list(splitter.split(X, y))
-
-
-def _chunk_size(n_jobs, n_splits):
-    """Candidates per progress step: a whole number of rounds of all workers."""
-    workers = max(1, joblib.effective_n_jobs(n_jobs))
-    return workers // math.gcd(workers, n_splits)
-
-
-class _ChunkedGridSearchCV(GridSearchCV):
-    """GridSearchCV that evaluates its candidates a few at a time.
-
-    ``_run_search`` is scikit-learn's hook for scheduling the candidates;
-    evaluating them in chunks gives a progress step after each chunk, and
-    keeps a chunk whose fits all fail (which ``GridSearchCV`` raises for)
-    from stopping the others. ``cv_results_`` holds the evaluated candidates
-    in order; ``evaluated_candidates_`` maps its rows to the grid's
-    candidates, ``fit_errors_`` holds the errors by candidate.
-    """
-
-    def __init__(
-        self,
-        estimator,
-        param_grid,
-        *,
-        scoring=None,
-        n_jobs=None,
-        cv=None,
-        chunk_size=1,
-        on_chunk=None,
-    ):
-        super().__init__(
-            estimator,
-            param_grid,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            refit=False,
-            cv=cv,
-            error_score=np.nan,
-        )
-        self.chunk_size = chunk_size
-        self.on_chunk = on_chunk
-
-    def __getstate__(self):
-        # scikit-learn sends the search itself to every fit (``caller=self``);
-        # the progress callback stays in this process.
-        # (a copy: object.__getstate__ may return the instance's own __dict__)
-        state = dict(super().__getstate__())
-        state["on_chunk"] = None
-        return state
-
-    def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        # scikit-learn calls this after each chunk with every fit so far,
-        # candidate by candidate, fold by fold: keep each candidate's errors,
-        # whichever candidates shared its chunk.
-        self._row_errors = [
-            list(
-                dict.fromkeys(
-                    _last_line(result["fit_error"])
-                    for result in out[row * n_splits : (row + 1) * n_splits]
-                    if result.get("fit_error")
-                )
-            )
-            for row in range(len(candidate_params))
-        ]
-        return super()._format_results(candidate_params, n_splits, out, more_results)
-
-    def _run_search(self, evaluate_candidates):
-        candidates = list(ParameterGrid(self.param_grid))
-        self.evaluated_candidates_ = []
-        self.fit_errors_ = {}
-        for start in range(0, len(candidates), self.chunk_size):
-            indices = list(range(start, min(start + self.chunk_size, len(candidates))))
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    # Nothing is recorded until a whole chunk has run, so a
-                    # chunk that Dask lost with a worker can simply run again.
-                    chunk = [candidates[i] for i in indices]
-                    retry_lost_work(functools.partial(evaluate_candidates, chunk))
-                except ValueError as error:
-                    if "fits failed" not in str(error):
-                        raise
-                    # Every fit of the chunk failed: its errors, to each.
-                    summary = _error_summaries(str(error))
-                    errors = dict.fromkeys(indices, summary)
-                else:
-                    # Each candidate's own errors (see _format_results).
-                    rows = self._row_errors[len(self.evaluated_candidates_) :]
-                    errors = dict(zip(indices, rows, strict=True))
-                    self.evaluated_candidates_.extend(indices)
-            _reemit(caught)
-            self.fit_errors_.update((i, e) for i, e in errors.items() if e)
-            if self.on_chunk is not None:
-                self.on_chunk(len(indices))
-        if not self.evaluated_candidates_:
-            raise ValueError(
-                "Every candidate failed to fit: "
-                + "; ".join(dict.fromkeys(sum(self.fit_errors_.values(), [])))
-            )
-
-
-def _last_line(traceback_text):
-    lines = [line.strip() for line in traceback_text.strip().splitlines()]
-    return next((line for line in reversed(lines) if line), traceback_text)
-
-
-def _error_summaries(message):
-    """The last line of each traceback in scikit-learn's fit-failure message."""
-    blocks = message.split("-" * 80 + "\n")[1:]
-    lines = []
-    for block in blocks:
-        text = [line.strip() for line in block.strip().splitlines() if line.strip()]
-        if text:
-            lines.append(text[-1])
-    return list(dict.fromkeys(lines)) or [message.strip().splitlines()[0]]
-
-
-def _reemit(caught):
-    """Pass on warnings other than the fit failures the report shows itself."""
-    for w in caught:
-        if issubclass(w.category, FitFailedWarning) or (
-            issubclass(w.category, UserWarning)
-            and "test scores are non-finite" in str(w.message)
-        ):
-            continue
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def _candidate_table(search, candidates, metrics, rank_metric):
-    """One row per (strategy, params) candidate, numbers from ``cv_results_``."""
-    results = search.cv_results_
-    row_of = {c: row for row, c in enumerate(search.evaluated_candidates_)}
-    records = []
-    varying = _varying_keys(candidates)
-    for index, (owner, params) in enumerate(candidates):
-        record = {"strategy": owner}
-        row = row_of.get(index)
-        for metric in [*metrics, "fit_time"]:
-            for stat in ("mean", "std"):
-                key = (
-                    f"{stat}_{metric}"
-                    if metric == "fit_time"
-                    else f"{stat}_test_{metric}"
-                )
-                record[f"{metric}_{stat}"] = (
-                    float(results[key][row]) if row is not None else np.nan
-                )
-        record["candidate"] = index
-        record["params"] = _describe(params, varying[owner])
-        failed = row is None or any(
-            not np.isfinite(results[f"split{k}_test_{rank_metric}"][row])
-            for k in range(search.n_splits_)
-        )
-        errors = search.fit_errors_.get(index, []) if failed else []
-        record["note"] = ("error: " + "; ".join(errors)) if errors else ""
-        records.append(record)
-    return pd.DataFrame.from_records(records)
-
-
-def _strategy_table(candidate_table, names, rank_metric):
-    """Each strategy's best candidate, best strategy first."""
-    picks, sizes = [], []
-    for name in names:
-        group = candidate_table[candidate_table["strategy"] == name]
-        scores = group[f"{rank_metric}_mean"].to_numpy()
-        pick = int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0
-        picks.append(group.index[pick])
-        sizes.append(len(group))
-    table = candidate_table.loc[picks].set_index("strategy")
-    table.insert(len(table.columns) - 3, "n_candidates", sizes)
-    # Stable sort: ties keep the order the strategies were given in.
-    order = np.argsort(-table[f"{rank_metric}_mean"].fillna(-np.inf), kind="stable")
-    table = table.iloc[order]
-    # The ranking metric first, so that the first column is what was sorted on.
-    first = [f"{rank_metric}_mean", f"{rank_metric}_std"]
-    return table[first + [c for c in table.columns if c not in first]]
-
-
-def _varying_keys(candidates):
-    """Per strategy, the parameters whose value differs between candidates."""
-    seen = {}
-    for owner, params in candidates:
-        for key, value in params.items():
-            seen.setdefault(owner, {}).setdefault(key, set()).add(_value_text(value))
-    return {
-        owner: sorted(key for key, texts in keys.items() if len(texts) > 1)
-        for owner, keys in seen.items()
-    }
-
-
-def _describe(params, keys):
-    return ", ".join(
-        f"{key.split('__')[-1]}={_value_text(params[key])}" for key in keys
-    )
-
-
-def _value_text(value):
-    if hasattr(value, "get_params"):
-        return type(value).__name__
-    if isinstance(value, list):
-        return "[" + ", ".join(_value_text(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_value_text(v) for v in value) + ")"
-    return str(value)
-
-
-def out_of_fold_predictions(estimator, X, y, splits, n_jobs=None):
-    """Fit on each training fold; predict probabilities and labels on its test fold.
-
-    Parameters
-    ----------
-    estimator : classifier
-        Cloned for every fold.
-    X : array-like of shape (n_samples, n_features)
-        Samples.
-    y : ndarray of shape (n_samples,)
-        Labels.
-    splits : list of (train, test) index arrays
-        Folds that together cover every sample once as a test sample.
-    n_jobs : int or None, default=None
-        Folds fitted in parallel.
-
-    Returns
-    -------
-    predictions : dict
-        ``"proba"`` (n_samples, n_classes) and ``"pred"`` (n_samples,).
-    """
-    folds = retry_lost_work(
-        lambda: Parallel(n_jobs=n_jobs)(
-            delayed(_fit_predict)(clone(estimator), X, y, train, test)
-            for train, test in splits
-        )
-    )
-    n_classes = folds[0][1].shape[1]
-    proba = np.full((len(y), n_classes), np.nan)
-    pred = np.empty(len(y), dtype=y.dtype)
-    for test, fold_proba, fold_pred in folds:
-        proba[test] = fold_proba
-        pred[test] = fold_pred
-    return {"proba": proba, "pred": pred}
-
-
-def _fit_predict(estimator, X, y, train, test):
-    estimator.fit(_safe_indexing(X, train), y[train])
-    X_test = _safe_indexing(X, test)
-    return test, estimator.predict_proba(X_test), estimator.predict(X_test)
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled, total):
-    """A tqdm bar on stderr, or a silent stand-in with the same methods."""
-    if not enabled:
-        yield _SilentBar(total)
-        return
-    from tqdm.auto import tqdm
-
-    with tqdm(total=total, desc="fits", unit="fit") as bar:
-        yield bar
-
-
-class _SilentBar:
-    def __init__(self, total):
-        self.total = total
-
-    def update(self, n=1):
-        pass
-
-    def refresh(self):
-        pass
 
 
 def _describe_estimator(estimator):

@@ -7,18 +7,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics import class_prior_weights
+
 __all__ = ["METRICS", "StrategyReport"]
 
-#: The metrics every comparison reports, in table order.
-METRICS = ("f1", "precision", "recall", "balanced_accuracy", "average_precision")
+from ._scoring import METRICS
 
 _LABELS = {
     "f1": "F1",
+    "f1_at_0.5": "F1 at 0.5",
+    "threshold": "threshold",
+    "f1_train_prior": "F1 at training prior",
     "precision": "precision",
     "recall": "recall",
     "balanced_accuracy": "balanced accuracy",
     "average_precision": "average precision",
     "fit_time": "fit time (s)",
+    "tied_with_best": "tied",
+    "beats_plain": "beats plain",
 }
 
 _FILES = {
@@ -27,7 +33,8 @@ _FILES = {
     "markdown": "table.md",
     "json": "report.json",
     "predictions": "predictions.npz",
-    "f1": "f1.png",
+    "split_scores": "split_scores.csv",
+    "model": "model",
     "precision_recall": "precision_recall.png",
     "confusion_matrices": "confusion_matrices.png",
 }
@@ -52,8 +59,14 @@ class StrategyReport:
     predictions : dict, default=None
         Strategy name -> ``{"proba": ndarray, "pred": ndarray}`` out-of-fold
         predictions, for the precision-recall curves and confusion matrices.
-    cv_results : dict, default=None
-        The search's ``cv_results_`` (not saved by :meth:`save`).
+    split_scores : pandas.DataFrame, default=None
+        The ranking metric of every strategy (columns) on every split
+        (rows), the numbers behind the t-tests.
+    best_estimator : estimator, default=None
+        The chosen strategy's model, trained on all data.
+    estimators : dict, default=None
+        Strategy -> its unfitted model for all data (see
+        :meth:`make_estimator`).
 
     Attributes
     ----------
@@ -68,14 +81,19 @@ class StrategyReport:
     candidates : pandas.DataFrame
         The same columns for every candidate, with a ``strategy`` column.
     best_strategy_ : str or None
-        Name of the first row, or None when no strategy got a finite score.
+        The chosen strategy: the simplest one tied with the top-scoring one
+        (see :func:`compare_strategies`), or None when no strategy got a
+        finite score.
+    best_estimator_ : estimator or None
+        The chosen strategy's pipeline trained on all data, with its tuned
+        threshold (binary); None with ``refit=False``.
+    split_scores : pandas.DataFrame or None
+        See Parameters.
     metadata : dict
         See Parameters.
     notes : list of str
         Strategies skipped or failed.
     predictions_ : dict
-        See Parameters.
-    cv_results_ : dict or None
         See Parameters.
 
     See Also
@@ -109,14 +127,18 @@ class StrategyReport:
         metadata,
         y_true=None,
         predictions=None,
-        cv_results=None,
+        split_scores=None,
+        best_estimator=None,
+        estimators=None,
     ):
         self.table = table
         self.candidates = candidates
         self.metadata = metadata
         self.y_true_ = y_true
         self.predictions_ = {} if predictions is None else predictions
-        self.cv_results_ = cv_results
+        self.split_scores = split_scores
+        self.best_estimator_ = best_estimator
+        self._estimators = {} if estimators is None else dict(estimators)
 
     @property
     def best_strategy_(self):
@@ -133,10 +155,42 @@ class StrategyReport:
             f"n_strategies={len(self.table)}, cv={self.metadata.get('cv')!r})"
         )
 
+    def make_estimator(self, strategy):
+        """The unfitted model a strategy would be handed back as.
+
+        ``best_estimator_`` is ``make_estimator(best_strategy_)`` fitted on
+        all data; this gives the same recipe for any other strategy of the
+        table (its best candidate, the step budget for all data and, binary,
+        its own tuned threshold), e.g. to check a runner-up on a test set.
+        Not kept by :meth:`save`.
+
+        Parameters
+        ----------
+        strategy : str
+            A strategy of the table with a finite score.
+
+        Returns
+        -------
+        estimator : estimator
+            Unfitted; call ``fit(X, y)`` with the data that were compared.
+        """
+        from sklearn.base import clone
+
+        if strategy not in self._estimators:
+            known = sorted(self._estimators)
+            raise ValueError(
+                f"strategy={strategy!r} has no model in this report; "
+                f"strategies with one: {known}."
+            )
+        return clone(self._estimators[strategy])
+
     # -- text ------------------------------------------------------------------
 
     def _metric_names(self):
         names = [c[: -len("_mean")] for c in self.table.columns if c.endswith("_mean")]
+        names = [n for n in names if n != "threshold"] + (
+            ["threshold"] if "threshold" in names else []
+        )
         return [n for n in names if n != "fit_time"] + (
             ["fit_time"] if "fit_time" in names else []
         )
@@ -155,20 +209,64 @@ class StrategyReport:
             A GitHub-flavoured Markdown table.
         """
         metrics = self._metric_names()
+        tests = [c for c in ("tied_with_best", "beats_plain") if c in self.table]
         extra = [c for c in ("params", "note") if c in self.table.columns]
-        header = ["strategy", *(_LABELS.get(m, m) for m in metrics), *extra]
+        header = [
+            "strategy",
+            *(_LABELS.get(m, m) for m in metrics),
+            *(_LABELS[c] for c in tests),
+            *extra,
+        ]
         rows = []
         for name, row in self.table.iterrows():
-            cells = [str(name)]
+            chosen = bool(row.get("chosen", False))
+            cells = [f"**{name}** (chosen)" if chosen else str(name)]
             for metric in metrics:
                 decimals = 1 if metric == "fit_time" else digits
                 cells.append(
                     _mean_std(row[f"{metric}_mean"], row.get(f"{metric}_std"), decimals)
                 )
+            cells.extend(_test_cell(row, c) for c in tests)
             cells.extend(_cell(row[c]) for c in extra)
             rows.append(cells)
         lines = [header, ["---"] * len(header), *rows]
-        return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+        table = "\n".join("| " + " | ".join(line) + " |" for line in lines)
+        caption = self.caption()
+        return f"{caption}\n\n{table}" if caption else table
+
+    def caption(self):
+        """One paragraph saying at which class prior and how the table scores.
+
+        Returns
+        -------
+        text : str
+            Empty for a report without that metadata.
+        """
+        meta = self.metadata
+        if "class_prior_text" not in meta:
+            return ""
+        splits = meta.get("n_splits", meta.get("cv"))
+        repeats = meta.get("n_repeats", 1)
+        how = f"{meta.get('cv')}-fold cross-validation"
+        if repeats > 1:
+            how += f" repeated {repeats} times ({splits} splits)"
+        text = (
+            f"Scores {meta['class_prior_text']} (class_prior="
+            f"{meta.get('class_prior')!r}), mean ± std over {how}."
+        )
+        if meta.get("tune_threshold"):
+            text += (
+                " F1, precision and recall at each fit's decision threshold, tuned "
+                "for F1 at that prior on a hold-out of its training fold; F1 at 0.5 "
+                "beside it."
+            )
+        if "tied_with_best" in self.table:
+            text += (
+                f" 'tied' = not significantly below the top strategy, 'beats plain' "
+                f"= significantly above plain (one-sided corrected t-tests, alpha="
+                f"{meta.get('alpha', 0.05):g})."
+            )
+        return text
 
     # -- plots -----------------------------------------------------------------
 
@@ -234,12 +332,20 @@ class StrategyReport:
 
     def _metric_label(self, metric):
         label = _LABELS.get(metric, metric)
-        if metric not in ("f1", "precision", "recall", "average_precision"):
+        if metric not in (
+            "f1",
+            "f1_at_0.5",
+            "precision",
+            "recall",
+            "average_precision",
+        ):
             return label
         if self.metadata.get("pos_label") is not None:
-            return f"{label} (positive class {self.metadata['pos_label']!r})"
-        if "pos_label" in self.metadata:  # None: a multi-class report
-            return f"macro {label}"
+            label = f"{label} (positive class {self.metadata['pos_label']!r})"
+        elif "pos_label" in self.metadata:  # None: a multi-class report
+            label = f"macro {label}"
+        if "class_prior_text" in self.metadata:
+            label += f"\n{self.metadata['class_prior_text']}"
         return label
 
     def plot_precision_recall(self, ax=None):
@@ -269,16 +375,28 @@ class StrategyReport:
         if ax is None:
             ax = _new_axes(self._figsize("precision_recall"), pyplot=True)
         column = self._labels().index(pos_label)
-        for i, (name, prediction) in enumerate(self.predictions_.items()):
+        prior = self.metadata.get("class_prior", "train")
+        weights = class_prior_weights(
+            self.y_true_, _prior_from_json(prior, self._labels()), pos_label=pos_label
+        )
+        for name, prediction in self.predictions_.items():
+            # Pooled over the first repeat's test folds: one curve, one AP,
+            # which differs from the table's mean of per-split APs.
             PrecisionRecallDisplay.from_predictions(
                 self.y_true_,
                 prediction["proba"][:, column],
                 pos_label=pos_label,
-                name=name,
+                sample_weight=weights,
+                name=f"{name} (pooled AP)",
                 ax=ax,
-                plot_chance_level=i == 0,
             )
-        ax.set_title(f"Out-of-fold precision-recall, positive class {pos_label!r}")
+        share = weights[np.asarray(self.y_true_) == pos_label].sum() / weights.sum()
+        ax.axhline(share, color="gray", linestyle="--", label=f"chance ({share:.2f})")
+        ax.legend(loc="lower left")
+        title = f"Out-of-fold precision-recall, positive class {pos_label!r}"
+        if "class_prior_text" in self.metadata:
+            title += f"\n{self.metadata['class_prior_text']}"
+        ax.set_title(title, fontsize="medium")
         return ax
 
     def plot_confusion_matrices(self, axes=None):
@@ -341,9 +459,12 @@ class StrategyReport:
 
         Files: ``table.csv`` and ``candidates.csv`` (full precision),
         ``table.md`` (:meth:`to_markdown`), ``report.json`` (metadata and the
-        table), ``predictions.npz`` (out-of-fold predictions), ``f1.png``
-        (:meth:`plot`), ``precision_recall.png`` (binary problems) and
-        ``confusion_matrices.png``. The last three need predictions.
+        table), ``split_scores.csv`` (the ranking metric per split),
+        ``model/`` (``best_estimator_`` in skimbal's safe format, see
+        :func:`skimbal.save_model`), ``<scoring>.png`` (:meth:`plot`, e.g.
+        ``f1.png``), and from the out-of-fold predictions
+        ``predictions.npz``, ``precision_recall.png`` (binary problems) and
+        ``confusion_matrices.png``.
 
         Parameters
         ----------
@@ -378,7 +499,16 @@ class StrategyReport:
         # Bare figures, not pyplot: saving opens no window and leaves nothing
         # in pyplot's list of open figures.
         ax = self.plot(ax=_new_axes(self._figsize("f1")))
-        _save_figure(ax.figure, target("f1"))
+        metric = self.metadata.get("scoring", "f1")
+        chart = folder / f"{metric}.png"
+        written.append(chart)
+        _save_figure(ax.figure, chart)
+        if self.split_scores is not None:
+            self.split_scores.to_csv(target("split_scores"), index_label="split")
+        if self.best_estimator_ is not None:
+            from .._persistence import save_model
+
+            save_model(self.best_estimator_, target("model"))
         if self.predictions_ and self.y_true_ is not None:
             self._save_predictions(target("predictions"))
             if self.metadata.get("pos_label") is not None:
@@ -412,8 +542,8 @@ class StrategyReport:
         Returns
         -------
         report : StrategyReport
-            Table, candidates, metadata and predictions as saved
-            (``cv_results_`` is not saved, so it is None).
+            Table, candidates, metadata, split scores, predictions and the
+            model (loaded with :func:`skimbal.load_model`) as saved.
         """
         folder = Path(directory)
         metadata = json.loads((folder / _FILES["json"]).read_text(encoding="utf-8"))
@@ -433,9 +563,33 @@ class StrategyReport:
                             "proba": arrays[key],
                             "pred": labels[arrays[f"pred__{name}"]],
                         }
+        split_scores = None
+        if (folder / _FILES["split_scores"]).exists():
+            split_scores = pd.read_csv(
+                folder / _FILES["split_scores"], index_col="split"
+            )
+        best_estimator = None
+        if (folder / _FILES["model"]).is_dir():
+            from .._persistence import load_model
+
+            best_estimator = load_model(folder / _FILES["model"])
         return cls(
-            table, candidates, metadata=metadata, y_true=y_true, predictions=predictions
+            table,
+            candidates,
+            metadata=metadata,
+            y_true=y_true,
+            predictions=predictions,
+            split_scores=split_scores,
+            best_estimator=best_estimator,
         )
+
+
+def _prior_from_json(prior, labels):
+    """A class prior as saved in report.json (dict keys are strings)."""
+    if not isinstance(prior, dict):
+        return prior
+    by_text = {str(label): label for label in labels}
+    return {by_text.get(key, key): share for key, share in prior.items()}
 
 
 def _read_table(path, index_col=None):
@@ -478,6 +632,13 @@ def _mean_std(mean, std, decimals):
     if std is None or not np.isfinite(std):
         return f"{mean:.{decimals}f}"
     return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def _test_cell(row, column):
+    p = row.get("p_vs_best" if column == "tied_with_best" else "p_vs_plain")
+    if p is None or not np.isfinite(p):
+        return "yes" if bool(row[column]) else ""
+    return f"{'yes' if bool(row[column]) else 'no'} (p={p:.2f})"
 
 
 def _cell(value):

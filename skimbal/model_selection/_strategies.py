@@ -11,24 +11,33 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 from ..callbacks import DeferredReweighting
 
-__all__ = ["STRATEGIES", "strategy_grid"]
+__all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
 
-#: What each named strategy does, in the order ``"all"`` lists them.
+#: What each named strategy does. ``"all"`` lists them in this order, which
+#: is also their order of simplicity (see ``SIMPLICITY``): loss weights
+#: first, then logit offsets, samplers, balanced batches, and last the losses
+#: that search extra parameters or follow a schedule.
 STRATEGIES = MappingProxyType(
     {
         "plain": "cross-entropy, no re-balancing (the baseline)",
         "class_weight": "cross-entropy weighted n / (n_classes * n_c) per class",
+        "effective_number": "cross-entropy weighted by effective number (beta=0.999)",
+        "balanced_softmax": "balanced softmax cross-entropy (logit adjustment, tau=1)",
+        "logit_adjusted": "logit-adjusted cross-entropy, tau in (0.5, 2)",
         "undersample": "random under-sampling of the majority classes",
         "oversample": "random over-sampling of the minority classes",
-        "focal": "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
-        "logit_adjusted": "logit-adjusted cross-entropy (tau=1)",
-        "balanced_softmax": "balanced softmax cross-entropy",
-        "ldam_drw": "LDAM loss with deferred re-weighting from 80% of the epochs",
-        "effective_number": "cross-entropy weighted by effective number (beta=0.999)",
         "balanced_batches": "class-balanced mini-batches drawn by the data loader",
-        "threshold_tuning": "plain net, decision threshold tuned for F1 (binary only)",
+        "focal": "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
+        "ldam_drw": "LDAM loss (scale 1) with deferred re-weighting from 80% of "
+        "the steps",
+        "threshold_tuning": "plain net, decision threshold tuned for F1 (binary only; "
+        "strategy_grid only: compare_strategies tunes every strategy's threshold)",
     }
 )
+
+#: Strategies from simplest to most involved: among strategies tied with the
+#: best, compare_strategies hands back the first.
+SIMPLICITY = tuple(name for name in STRATEGIES if name != "threshold_tuning")
 
 #: Every strategy starts from these values, then sets its own; so switching
 #: from one to another never carries over a loss, a weight or a sampler.
@@ -50,10 +59,17 @@ _PARAMS = {
         "clf__criterion__gamma": [1.0, 2.0, 5.0],
         "clf__class_weight": [None, "balanced"],
     },
-    "logit_adjusted": {"clf__criterion": "logit_adjusted", "clf__criterion__tau": 1.0},
+    # tau=1 is balanced softmax, its own strategy: search around it instead.
+    "logit_adjusted": {
+        "clf__criterion": "logit_adjusted",
+        "clf__criterion__tau": [0.5, 2.0],
+    },
     "balanced_softmax": {"clf__criterion": "balanced_softmax"},
     "ldam_drw": {
         "clf__criterion": "ldam",
+        # The default net's logits are not normalised: scale 1, as LDAMLoss's
+        # docstring advises for such networks (30 is for cosine classifiers).
+        "clf__criterion__scale": 1.0,
         "clf__callbacks": [("drw", DeferredReweighting(start_epoch=0.8))],
     },
     "effective_number": {"clf__class_weight": "effective_number"},
@@ -128,9 +144,12 @@ def strategy_grid(
 
     With ``tau=1``, logit-adjusted and balanced-softmax cross-entropy are the
     same loss (adding ``log n_c`` or ``log(n_c / n)`` to the logits gives the
-    same softmax); both are listed under the names the literature uses.
+    same softmax), so ``"balanced_softmax"`` is that case and
+    ``"logit_adjusted"`` searches ``tau`` in (0.5, 2) around it.
     ``"undersample"`` trains on far fewer samples, so with a fixed number of
-    epochs it also takes far fewer optimisation steps.
+    epochs it also takes far fewer optimisation steps;
+    :func:`compare_strategies` therefore gives every strategy the same number
+    of steps.
 
     Examples
     --------

@@ -33,11 +33,21 @@ def report(odd_digits, tiny_cnn, two_folds):
     )
 
 
-def test_markdown_has_one_row_per_strategy_best_first(report):
-    lines = report.to_markdown().splitlines()
-    assert lines[0].startswith("| strategy | F1 | precision | recall |")
+def test_markdown_says_the_prior_and_has_one_row_per_strategy_best_first(report):
+    caption, blank, *lines = report.to_markdown().splitlines()
+    assert caption.startswith(
+        "Scores as if even and odd were equally frequent (class_prior='balanced')"
+    )
+    assert "tuned for F1 at that prior on a hold-out" in caption
+    assert blank == ""
+    assert lines[0].startswith("| strategy | F1 | F1 at 0.5 | precision | recall |")
+    assert lines[0].endswith("| tied | beats plain | params | note |")
     assert lines[1].startswith("| --- |")
-    assert [line.split(" | ")[0][2:] for line in lines[2:]] == list(report.table.index)
+    names = [line.split(" | ")[0][2:] for line in lines[2:]]
+    chosen = report.best_strategy_
+    assert [n.replace(f"**{chosen}** (chosen)", chosen) for n in names] == list(
+        report.table.index
+    )
     f1, std = report.table.iloc[0][["f1_mean", "f1_std"]]
     assert f"{f1:.3f} ± {std:.3f}" in lines[2]
 
@@ -60,7 +70,9 @@ def test_plot_draws_f1_bars_with_error_bars_best_on_top(report):
     widths = [patch.get_width() for patch in ax.patches]
     np.testing.assert_allclose(widths, report.table["f1_mean"])
     assert ax.containers[0].has_xerr
-    assert "F1 (positive class 'odd')" == ax.get_xlabel()
+    assert ax.get_xlabel() == (
+        "F1 (positive class 'odd')\nas if even and odd were equally frequent"
+    )
 
 
 def test_plot_other_metric_and_bad_metric(report):
@@ -76,6 +88,8 @@ def test_precision_recall_and_confusion_matrices(report):
     ax = report.plot_precision_recall()
     names = {text.get_text().split(" (")[0] for text in ax.get_legend().get_texts()}
     assert {report.best_strategy_, "plain"} <= names
+    # Chance level at the balanced prior: half the weight is positive.
+    assert "chance (0.50)" in {text.get_text() for text in ax.get_legend().get_texts()}
     figure = report.plot_confusion_matrices()
     assert isinstance(figure, Figure)
     assert len(figure.axes) == len(report.predictions_)
@@ -84,7 +98,7 @@ def test_precision_recall_and_confusion_matrices(report):
     assert counts == [len(report.y_true_)] * len(counts)
 
 
-def test_save_writes_every_file_and_load_reads_it_back(report, tmp_path):
+def test_save_writes_every_file_and_load_reads_it_back(report, odd_digits, tmp_path):
     written = report.save(tmp_path / "out")
     assert plt.get_fignums() == []  # files only, no pyplot figures left open
     names = sorted(path.name for path in written)
@@ -98,10 +112,12 @@ def test_save_writes_every_file_and_load_reads_it_back(report, tmp_path):
             "f1.png",
             "precision_recall.png",
             "confusion_matrices.png",
+            "split_scores.csv",
+            "model",
         ]
     )
     for path in written:
-        assert path.stat().st_size > 0
+        assert path.is_dir() or path.stat().st_size > 0
         if path.suffix == ".png":
             assert imread(path).ndim == 3
     document = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -123,7 +139,14 @@ def test_save_writes_every_file_and_load_reads_it_back(report, tmp_path):
         np.testing.assert_array_equal(
             loaded.predictions_[name]["proba"], prediction["proba"]
         )
-    assert loaded.cv_results_ is None
+    pd.testing.assert_frame_equal(loaded.split_scores, report.split_scores)
+    X = odd_digits[0][:50]
+    np.testing.assert_array_equal(
+        loaded.best_estimator_.predict_proba(X), report.best_estimator_.predict_proba(X)
+    )
+    np.testing.assert_array_equal(
+        loaded.best_estimator_.predict(X), report.best_estimator_.predict(X)
+    )
     # A loaded report plots like the original.
     assert len(loaded.plot_confusion_matrices().axes) == len(report.predictions_)
 
@@ -133,10 +156,25 @@ def test_a_report_without_predictions_saves_what_it_has(
 ):
     X, y = odd_digits
     bare = compare_strategies(
-        X, y, tiny_cnn, ["plain"], cv=two_folds, predictions=False
+        X,
+        y,
+        tiny_cnn,
+        ["plain"],
+        cv=two_folds,
+        predictions=False,
+        refit=False,
+        scoring="recall",
     )
     names = sorted(path.name for path in bare.save(tmp_path))
-    assert names == ["candidates.csv", "f1.png", "report.json", "table.csv", "table.md"]
+    # The chart is named after the ranking metric.
+    assert names == [
+        "candidates.csv",
+        "recall.png",
+        "report.json",
+        "split_scores.csv",
+        "table.csv",
+        "table.md",
+    ]
     loaded = StrategyReport.load(tmp_path)
     assert loaded.predictions_ == {} and loaded.y_true_ is None
     with pytest.raises(ValueError, match="no out-of-fold predictions"):

@@ -9,7 +9,7 @@ from sklearn.model_selection import ParameterGrid, TunedThresholdClassifierCV
 
 from skimbal import CNNClassifier
 from skimbal.callbacks import DeferredReweighting
-from skimbal.model_selection import STRATEGIES, strategy_grid
+from skimbal.model_selection import SIMPLICITY, STRATEGIES, strategy_grid
 from skimbal.model_selection._strategies import _PARAMS
 
 PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
@@ -22,12 +22,19 @@ def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
     for params in grid:
         assert PLAIN_KEYS <= set(params)
         assert all(isinstance(values, list) for values in params.values())
-    # 15 candidates: focal tries 3 gammas x 2 alphas, the others one setting.
-    assert len(ParameterGrid(grid)) == 15
+    # focal tries 3 gammas x 2 alphas, logit_adjusted 2 taus, the others one.
+    sizes = {name: len(ParameterGrid(strategy_grid([name]))) for name in SIMPLICITY}
+    assert sizes["focal"] == 6 and sizes["logit_adjusted"] == 2
+    assert len(ParameterGrid(grid)) == sum(sizes.values()) == 16
+
+
+def test_simplicity_order_is_the_listing_order():
+    assert SIMPLICITY == tuple(STRATEGIES)[:-1]
+    assert SIMPLICITY[0] == "plain"
 
 
 def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
-    plain, weighted, under, over, focal, la, bs, ldam, en, bb = strategy_grid(
+    plain, weighted, en, bs, la, under, over, bb, focal, ldam = strategy_grid(
         random_state=0
     )
     assert plain == {
@@ -45,8 +52,11 @@ def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
     assert focal["clf__criterion__gamma"] == [1.0, 2.0, 5.0]
     assert focal["clf__class_weight"] == [None, "balanced"]
     assert la["clf__criterion"] == ["logit_adjusted"]
+    # tau=1 would be balanced softmax again.
+    assert la["clf__criterion__tau"] == [0.5, 2.0]
     assert bs["clf__criterion"] == ["balanced_softmax"]
     assert ldam["clf__criterion"] == ["ldam"]
+    assert ldam["clf__criterion__scale"] == [1.0]
     [[(name, callback)]] = ldam["clf__callbacks"]
     assert name == "drw" and isinstance(callback, DeferredReweighting)
     assert en["clf__class_weight"] == ["effective_number"]

