@@ -105,16 +105,20 @@ def run_seed(args, pool, test, seed):
         )
         reports[prior_name].seconds = time.perf_counter() - start
         print(f"seed {seed}, prior {prior_name}: {reports[prior_name].seconds:.0f} s")
-    balanced = reports["balanced"]
-    # The fitted pipeline of a strategy does not depend on the prior (same
-    # seeds), only its threshold does: fit each once, apply both thresholds.
-    for name in balanced.table.index:
-        if not np.isfinite(balanced.table.loc[name, "f1_mean"]):
-            continue
-        model = balanced.make_estimator(name).fit(X, y)
-        proba = model.predict_proba(X_test)[:, 1]
-        for prior_name, test_prior in test_priors(args.ratio).items():
-            report = reports[prior_name]
+    # A strategy's fitted pipeline depends on the prior only through the
+    # candidate it picks (focal's gamma, logit adjustment's tau); its
+    # threshold always does. Fit each distinct candidate once.
+    probas = {}
+    for prior_name, test_prior in test_priors(args.ratio).items():
+        report = reports[prior_name]
+        for name in report.table.index:
+            if not np.isfinite(report.table.loc[name, "f1_mean"]):
+                continue
+            candidate = int(report.table.loc[name, "candidate"])
+            if candidate not in probas:
+                model = report.make_estimator(name).fit(X, y)
+                probas[candidate] = model.predict_proba(X_test)[:, 1]
+            proba = probas[candidate]
             threshold = report.metadata["thresholds"][name]
             rows.append(
                 {
@@ -301,6 +305,10 @@ def main(argv=None):
         rows, times = run_seed(args, pool, test, seed)
         all_rows += rows
         seconds.update({f"seed {seed} {k}": v for k, v in times.items()})
+        # Written after every seed, so that a long run keeps what it has.
+        _common.write_results(
+            args.out, TABLE_NAME, pd.DataFrame(all_rows).to_csv(index=False)
+        )
     args.total = time.perf_counter() - start
     runs = pd.DataFrame(all_rows)
     summary = summarise(runs)
