@@ -211,6 +211,46 @@ def check_image_paths(paths):
         )
 
 
+def find_unreadable_images(paths):
+    """Decode every file once and list those that fail.
+
+    Training reads images lazily, batch by batch, so a corrupt file would
+    otherwise surface in some epoch of some fit. A one-off decode of every
+    file up front costs about what one epoch's reading costs.
+
+    Parameters
+    ----------
+    paths : iterable of str or os.PathLike
+        Image files.
+
+    Returns
+    -------
+    unreadable : list of (str, str)
+        Path and the error message of each file that
+        :func:`load_image` cannot decode, in the order given.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> from skimbal._images import find_unreadable_images
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     good, bad = os.path.join(tmp, "a.png"), os.path.join(tmp, "b.png")
+    ...     Image.new("L", (4, 4)).save(good)
+    ...     with open(bad, "wb") as file:
+    ...         _ = file.write(b"not an image")
+    ...     [os.path.basename(p) for p, _ in find_unreadable_images([good, bad])]
+    ['b.png']
+    """
+    unreadable = []
+    for path in paths:
+        try:
+            load_image(path)
+        except (OSError, ValueError) as error:
+            unreadable.append((os.fspath(path), str(error)))
+    return unreadable
+
+
 def load_image(path):
     """Open and fully decode one image file, with errors that name the file.
 

@@ -169,6 +169,13 @@ def main():
     "always holds a copy in model/.",
 )
 @click.option(
+    "--skip-bad-images",
+    is_flag=True,
+    default=False,
+    help="With --data FOLDER: leave out (and list) image files that cannot be "
+    "decoded, instead of stopping. Every file is decoded once before training.",
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     show_default=True,
@@ -194,6 +201,7 @@ def compare(
     class_prior,
     repeats,
     save_model,
+    skip_bad_images,
     progress,
 ):
     """Cross-validate imbalance strategies and report F1 and friends.
@@ -207,7 +215,9 @@ def compare(
     from .model_selection import compare_strategies
 
     prior = _parse_class_prior(class_prior)
-    X, y, input_shape, description = _load(data, ratio, positive, random_state)
+    X, y, input_shape, description, pos_label = _load(
+        data, ratio, positive, random_state, skip_bad_images
+    )
     estimator = _classifier(
         module, input_shape, epochs, min_steps, device, image_size, random_state
     )
@@ -223,9 +233,13 @@ def compare(
     if len(labels) == 2:
         from .model_selection._compare import resolve_pos_label
 
+        try:
+            shown = resolve_pos_label(y, pos_label)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--positive") from error
+        why = "given with --positive" if pos_label is not None else "the rarer one"
         click.echo(
-            f"positive class: {resolve_pos_label(y, None)!r} (the rarer one); F1, "
-            "precision and recall are about it"
+            f"positive class: {shown!r} ({why}); F1, precision and recall are about it"
         )
     repeated = f", repeated {repeats} times" if repeats > 1 else ""
     click.echo(
@@ -248,6 +262,7 @@ def compare(
             progress=progress,
             class_prior=prior,
             n_repeats=repeats,
+            pos_label=pos_label,
         )
     except (ValueError, ImportError, ConnectionError, TimeoutError) as error:
         # Also an unreachable --scheduler, or one without workers.
@@ -285,8 +300,12 @@ def list_strategies():
         click.echo(f"{name:<{width}}  {STRATEGIES[name]}")
 
 
-def _load(data, ratio, positive, random_state):
-    """X, y, input shape and a one-line description of the data to compare on."""
+def _load(data, ratio, positive, random_state, skip_bad_images=False):
+    """X, y, input shape, a one-line description, and the positive label.
+
+    The positive label is None (the rarer class) unless ``--positive`` names
+    one class of data that are kept as they are (no ``--imbalance``).
+    """
     from .datasets._builtin import load_digits_images, load_mnist_5k, make_imbalanced
 
     builtin = data in BUILTIN_DATA
@@ -298,9 +317,7 @@ def _load(data, ratio, positive, random_state):
             raise click.ClickException(str(error)) from error
         X, y, input_shape = bunch.data, bunch.target, bunch.input_shape
     elif Path(data).is_dir():
-        from .datasets import load_image_folder
-
-        X, y = load_image_folder(data)
+        X, y = _load_folder(data, skip_bad_images)
         input_shape = None
     else:
         raise click.BadParameter(
@@ -315,29 +332,59 @@ def _load(data, ratio, positive, random_state):
             "positive).",
             param_hint="--imbalance",
         )
-    description = data
-    if ratio:
-        if positive is not None:
-            wanted = [label.strip() for label in positive.split(",") if label.strip()]
-            if builtin:
-                try:
-                    wanted = [int(label) for label in wanted]
-                except ValueError as error:
-                    raise click.BadParameter(
-                        f"{positive!r}: built-in labels are the digits 0-9.",
-                        param_hint="--positive",
-                    ) from error
-        else:
-            wanted = list(ODD_DIGITS) if builtin else None
-        try:
-            X, y = make_imbalanced(
-                X, y, ratio, positive=wanted, random_state=random_state
+    wanted = None
+    if positive is not None:
+        wanted = [label.strip() for label in positive.split(",") if label.strip()]
+        if builtin:
+            try:
+                wanted = [int(label) for label in wanted]
+            except ValueError as error:
+                raise click.BadParameter(
+                    f"{positive!r}: built-in labels are the digits 0-9.",
+                    param_hint="--positive",
+                ) from error
+    if not ratio:
+        if wanted is None:
+            return X, y, input_shape, data, None
+        # Data kept as they are: --positive names the positive class.
+        if len(wanted) != 1:
+            raise click.BadParameter(
+                f"{positive!r}: without --imbalance, --positive names one class "
+                "of the data (the positive class of F1, precision and recall).",
+                param_hint="--positive",
             )
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--positive") from error
-        shown = "odd digits" if wanted == list(ODD_DIGITS) else wanted
-        description = f"{data}, positive class 1 = {shown}, 1:{ratio:g}"
-    return X, y, input_shape, description
+        return X, y, input_shape, data, wanted[0]
+    if wanted is None and builtin:
+        wanted = list(ODD_DIGITS)
+    try:
+        X, y = make_imbalanced(X, y, ratio, positive=wanted, random_state=random_state)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--positive") from error
+    shown = "odd digits" if wanted == list(ODD_DIGITS) else wanted
+    return X, y, input_shape, f"{data}, positive class 1 = {shown}, 1:{ratio:g}", None
+
+
+def _load_folder(data, skip_bad_images):
+    from ._images import find_unreadable_images
+    from .datasets import load_image_folder
+
+    try:
+        X, y = load_image_folder(data)
+    except (ValueError, OSError) as error:  # empty class folder, no images, ...
+        raise click.ClickException(str(error)) from error
+    bad = find_unreadable_images(X["path"])
+    if bad:
+        listed = "\n".join(f"  {path}: {message}" for path, message in bad[:10])
+        more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        if not skip_bad_images:
+            raise click.ClickException(
+                f"{len(bad)} of {len(y)} image files in {data} cannot be read:\n"
+                f"{listed}{more}\nRemove or fix them, or pass --skip-bad-images."
+            )
+        click.echo(f"Skipping {len(bad)} unreadable image files:\n{listed}{more}")
+        keep = ~X["path"].isin([path for path, _ in bad]).to_numpy()
+        X, y = X[keep].reset_index(drop=True), y[keep]
+    return X, y
 
 
 def _classifier(
@@ -379,7 +426,7 @@ def _summary(report):
         line += f"; statistically tied with it: {', '.join(tied)}"
     lines.append(line + ".")
     winners = [n for n in table.index if bool(table.loc[n].get("beats_plain", False))]
-    if "plain" in table.index:
+    if "plain" in table.index and len(table) > 1:
         if winners:
             lines.append(
                 f"Significantly better than plain ({metric} {score('plain')}): "

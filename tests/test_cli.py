@@ -73,6 +73,77 @@ def test_compare_on_an_image_folder(tmp_path):
     assert StrategyReport.load(tmp_path / "out").metadata["labels"] == ["even", "odd"]
 
 
+def _digit_folder(root, n=40):
+    X, y = load_digits_images(return_X_y=True)
+    for label in ("even", "odd"):
+        (root / label).mkdir(parents=True)
+    for i in range(n):
+        label = "odd" if y[i] % 2 else "even"
+        pixels = (X[i].reshape(8, 8) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(root / label / f"{i}.png")
+    return root
+
+
+def test_a_corrupt_image_stops_before_training_unless_skipped(tmp_path):
+    folder = _digit_folder(tmp_path / "data")
+    (folder / "odd" / "broken.png").write_bytes(b"this is not a png")
+    args = [
+        "compare",
+        *TINY,
+        "--data",
+        str(folder),
+        "--image-size",
+        "8",
+        "--strategies",
+        "plain",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    result = run(*args)
+    assert result.exit_code != 0
+    assert "1 of 41 image files" in result.output and "broken.png" in result.output
+    assert "--skip-bad-images" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    result = run(*args, "--skip-bad-images")
+    assert result.exit_code == 0, result.output
+    assert "Skipping 1 unreadable image files" in result.output
+    assert "40 samples" in result.output
+
+
+def test_an_empty_class_folder_is_an_error_line(tmp_path):
+    folder = _digit_folder(tmp_path / "data")
+    (folder / "empty").mkdir()
+    result = run("compare", *TINY, "--data", str(folder), "--out", str(tmp_path))
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: ") or "\nError: " in result.output
+    assert "empty" in result.output and "Traceback" not in result.output
+
+
+def test_positive_names_the_positive_class_of_a_folder(tmp_path):
+    folder = _digit_folder(tmp_path / "data")
+    args = [
+        "compare",
+        *TINY,
+        "--data",
+        str(folder),
+        "--image-size",
+        "8",
+        "--strategies",
+        "plain",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    result = run(*args, "--positive", "even")
+    assert result.exit_code == 0, result.output
+    assert "positive class: 'even' (given with --positive)" in result.output
+    assert StrategyReport.load(tmp_path / "out").metadata["pos_label"] == "even"
+    result = run(*args, "--positive", "cat")
+    assert result.exit_code != 0 and "pos_label='cat' is not a label" in result.output
+    result = run(*args, "--positive", "even,odd")
+    assert result.exit_code != 0 and "names one class" in result.output
+
+
 def test_imbalance_zero_keeps_the_ten_digits(tmp_path):
     result = run(
         "compare",
