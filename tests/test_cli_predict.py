@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import Pipeline
 from PIL import Image
+from sklearn.base import clone
 from sklearn.model_selection import FixedThresholdClassifier
 
 from skimbal import CNNClassifier, save_model
@@ -19,20 +20,25 @@ def run(*args):
     return CliRunner().invoke(main, [str(arg) for arg in args])
 
 
-def tiny(**params):
-    defaults = dict(max_epochs=2, module__filters=(4,), random_state=0)
-    return CNNClassifier(**{**defaults, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny_cnn):
+    """Copies of the shared tiny network with some parameters changed."""
+
+    def make(**params):
+        return clone(tiny_cnn).set_params(**params)
+
+    return make
 
 
 @pytest.fixture(scope="module")
-def pixel_model(odd_digits, tmp_path_factory):
+def pixel_model(odd_digits, tiny, tmp_path_factory):
     """The comparison's kind of model, saved both ways, and 40 rows to predict."""
     X, y = odd_digits
     model = FixedThresholdClassifier(
         Pipeline(
             [
                 ("sampler", RandomOverSampler(random_state=0)),
-                ("clf", tiny(input_shape=(1, 8, 8))),
+                ("clf", tiny()),
             ]
         ),
         threshold=0.3,
@@ -48,7 +54,7 @@ def pixel_model(odd_digits, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def image_model(tmp_path_factory):
+def image_model(tiny, tmp_path_factory):
     """A model trained on image paths, and a folder of new images."""
     root = tmp_path_factory.mktemp("images")
     rng = np.random.RandomState(0)
@@ -61,7 +67,7 @@ def image_model(tmp_path_factory):
                 image.save(root / split / label / f"{i}.png")
     (root / "new" / "notes.md").write_text("not an image")
     X, y = load_image_folder(root / "train")
-    model = tiny(image_size=8, lr=0.01).fit(X, y)
+    model = tiny(input_shape=None, image_size=8, lr=0.01).fit(X, y)
     save_model(model, root / "model")
     return model, root
 

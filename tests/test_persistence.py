@@ -33,11 +33,14 @@ from skimbal.losses import FocalLoss
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tiny(**params):
-    defaults = dict(
-        input_shape=(1, 8, 8), max_epochs=2, module__filters=(4,), random_state=0
-    )
-    return CNNClassifier(**{**defaults, **params})
+@pytest.fixture(scope="module")
+def tiny(tiny_cnn):
+    """Copies of the shared tiny network with some parameters changed."""
+
+    def make(**params):
+        return clone(tiny_cnn).set_params(**params)
+
+    return make
 
 
 def thresholded(pipeline, pos_label):
@@ -60,7 +63,7 @@ def image_paths(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def models(odd_digits, image_paths):
+def models(odd_digits, image_paths, tiny):
     """Name -> (fitted model, the X to predict on) for every supported kind."""
     X, y = odd_digits
     words = np.where(y == 1, "odd", "even")
@@ -276,7 +279,7 @@ def test_saving_is_deterministic_and_replaces_an_earlier_model(models, tmp_path)
     assert json.loads(first["model.json"])["kind"] == "classifier"
 
 
-def test_bfloat16_weights_round_trip(odd_digits, tmp_path):
+def test_bfloat16_weights_round_trip(odd_digits, tmp_path, tiny):
     X, y = odd_digits
     clf = tiny(max_epochs=1).fit(X[:200], y[:200])
     clf.module_.to(torch.bfloat16)
@@ -493,7 +496,9 @@ def small(odd_digits):
         ),
     ],
 )
-def test_saving_what_has_no_safe_form_is_refused(small, tmp_path, params, message):
+def test_saving_what_has_no_safe_form_is_refused(
+    small, tmp_path, tiny, params, message
+):
     clf = tiny(max_epochs=1, **params).fit(*small)
     with pytest.raises(ValueError) as caught:
         save_model(clf, tmp_path / "m")
@@ -501,7 +506,7 @@ def test_saving_what_has_no_safe_form_is_refused(small, tmp_path, params, messag
     assert not (tmp_path / "m").exists()
 
 
-def test_saving_a_criterion_instance_is_refused(small, tmp_path):
+def test_saving_a_criterion_instance_is_refused(small, tmp_path, tiny):
     clf = tiny(max_epochs=1).fit(*small)
     # Set after fit: skorch refuses an nn.Module passed to the constructor of
     # a subclass that sets parameters after skorch's __init__.
@@ -510,7 +515,7 @@ def test_saving_a_criterion_instance_is_refused(small, tmp_path):
         save_model(clf, tmp_path / "m")
 
 
-def test_saving_an_unfitted_model_is_refused(tmp_path):
+def test_saving_an_unfitted_model_is_refused(tmp_path, tiny):
     for model in [
         tiny(),
         Pipeline([("sampler", RandomOverSampler()), ("clf", tiny())]),
@@ -521,7 +526,7 @@ def test_saving_an_unfitted_model_is_refused(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_saving_other_estimators_is_refused(small, tmp_path):
+def test_saving_other_estimators_is_refused(small, tmp_path, tiny):
     pipe = SklearnPipeline([("scale", StandardScaler()), ("clf", tiny(max_epochs=1))])
     with pytest.raises(ValueError, match="pipeline step 'scale' is a StandardScaler"):
         save_model(pipe.fit(*small), tmp_path / "m")
@@ -537,20 +542,27 @@ def test_saving_other_estimators_is_refused(small, tmp_path):
 
 @pytest.mark.parametrize("name", ["resnet18", "googlenet"])
 def test_pretrained_backbone_loads_without_its_weights_file(
-    image_paths, tmp_path, name
+    image_paths, tiny_cnn, tmp_path, name
 ):
     from skimbal.models import TorchvisionBackbone
 
     weights_file = tmp_path / f"{name}.pt"
     torch.save(TorchvisionBackbone(name, num_classes=2).state_dict(), weights_file)
     X, y = image_paths
-    clf = CNNClassifier(
+    # The shared tiny network's settings, with a backbone for its module.
+    params = {
+        key: value
+        for key, value in tiny_cnn.get_params(deep=False).items()
+        if not key.startswith("module__")
+    }
+    params.update(
         module=name,
         module__weights=str(weights_file),
+        input_shape=None,
         image_size=32,
         max_epochs=1,
-        random_state=0,
-    ).fit(X, y)
+    )
+    clf = CNNClassifier(**params).fit(X, y)
     if name == "googlenet":
         # Pretrained, it rescales its input (transform_input): that is not in
         # the state_dict, so the safe format cannot restore it.
