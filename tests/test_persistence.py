@@ -257,6 +257,28 @@ def test_paths_classifier_keeps_feature_names(models, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
+@pytest.mark.parametrize(
+    "saved_device, load_device, expected",
+    [
+        ("auto", "cpu", "cpu"),
+        (torch.device("cpu"), None, "cpu"),
+        ("auto", None, "auto"),
+        ("auto", "auto", "auto"),
+    ],
+)
+def test_device_is_the_cpu_unless_asked(
+    models, tmp_path, saved_device, load_device, expected
+):
+    clf = models["classifier"][0]
+    clf.device = saved_device
+    try:
+        save_model(clf, tmp_path / "m")
+    finally:
+        clf.device = "auto"
+    loaded = load_model(tmp_path / "m", device=load_device)
+    assert loaded.get_params()["device"] == expected
+
+
 def test_loading_leaves_the_global_random_state_alone(models, tmp_path):
     save_model(models["classifier"][0], tmp_path / "m")
     before = torch.random.get_rng_state()
