@@ -466,5 +466,239 @@ def _parse_class_prior(text):
     return share
 
 
+@main.command()
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="predictions.csv",
+    show_default=True,
+    help="CSV file the predictions are written to.",
+)
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Where a MODEL folder predicts: 'cpu', 'auto' (a GPU when there is "
+    "one), 'cuda', ... (.joblib/.pkl models keep the device they were saved "
+    "with, or the CPU).",
+)
+def predict(model, data, out, device):
+    """Predict the classes of DATA with a saved MODEL.
+
+    MODEL is a folder written by skimbal.save_model (data only: loading it
+    runs no code), or a .joblib/.pkl file written by joblib.dump. A pickle
+    runs code when it is loaded: only load pickles you trust.
+
+    DATA is one of: a folder of images (searched recursively, hidden files
+    skipped); a .txt file listing image paths, one per line (relative paths
+    are relative to the .txt file's folder); a single image file; or pixel
+    rows for a model trained on pixels, as a .npy file (2-D rows, or 4-D
+    images, of the dtype the model was trained on: uint8 is scaled to
+    [0, 1]) or a .csv file of numbers (one row per sample; a first row that
+    is not all numbers is read as a header; values are used as float64
+    without scaling).
+
+    Writes a CSV with columns sample (the image path, or the row index),
+    prediction, and proba_<label> for every class, and prints how many
+    samples each class got.
+    """
+    fitted = _load_predict_model(model, device)
+    X, samples, kind = _read_predict_data(data)
+    X = _fit_to_model(fitted, X, kind, data)
+    if not out.parent.is_dir():
+        raise click.ClickException(f"the folder of --out {str(out)!r} does not exist.")
+    try:
+        probabilities = fitted.predict_proba(X)
+        predicted = fitted.predict(X)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    import pandas as pd
+
+    classes = list(fitted.classes_)
+    table = pd.DataFrame({"sample": samples, "prediction": predicted})
+    for index, label in enumerate(classes):
+        table[f"proba_{label}"] = probabilities[:, index]
+    table.to_csv(out, index=False)
+    counts = ", ".join(
+        f"{label}: {int(np.sum(predicted == label))}" for label in classes
+    )
+    click.echo(f"{len(table)} samples predicted as {counts}. Written to {out}.")
+
+
+def _load_predict_model(path, device):
+    """A fitted model from a save_model folder or a joblib/pickle file."""
+    if path.is_dir():
+        from ._persistence import load_model
+
+        try:
+            return load_model(path, device=device)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    if path.suffix.lower() not in (".joblib", ".pkl", ".pickle"):
+        raise click.BadParameter(
+            f"{str(path)!r} is neither a folder written by skimbal.save_model nor a "
+            ".joblib or .pkl file.",
+            param_hint="MODEL",
+        )
+    import joblib
+
+    try:
+        model = joblib.load(path)
+    except Exception as error:  # unpickling can raise anything
+        raise click.ClickException(
+            f"cannot load {str(path)!r} with joblib.load: {error}"
+        ) from error
+    missing = [
+        name
+        for name in ("predict", "predict_proba", "classes_")
+        if not hasattr(model, name)
+    ]
+    if missing:
+        raise click.ClickException(
+            f"{str(path)!r} holds a {type(model).__name__}, which lacks "
+            f"{', '.join(missing)}; expected a fitted classifier."
+        )
+    return model
+
+
+def _read_predict_data(path):
+    """X, the sample names for the CSV, and "paths" or "pixels"."""
+    from .datasets._image_folder import IMAGE_EXTENSIONS, _images_under
+
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        paths = _images_under(str(path.resolve()), IMAGE_EXTENSIONS)
+        if not paths:
+            raise click.ClickException(
+                f"found no image files ({', '.join(IMAGE_EXTENSIONS)}) under "
+                f"{str(path)!r}."
+            )
+    elif suffix == ".txt":
+        paths = _image_list(path)
+    elif suffix in IMAGE_EXTENSIONS:
+        paths = [str(path.resolve())]
+    elif suffix == ".npy":
+        X = _pixel_array(path)
+        return X, np.arange(len(X)), "pixels"
+    elif suffix == ".csv":
+        X = _pixel_table(path)
+        return X, np.arange(len(X)), "pixels"
+    else:
+        raise click.BadParameter(
+            f"{str(path)!r} is neither a folder of images, a .txt list of image "
+            "paths, an image file, nor pixel rows in a .npy or .csv file.",
+            param_hint="DATA",
+        )
+    return np.array(paths, dtype=object)[:, None], paths, "paths"
+
+
+def _image_list(path):
+    folder = path.resolve().parent
+    lines = path.read_text(encoding="utf-8").splitlines()
+    paths = [str(folder / line.strip()) for line in lines if line.strip()]
+    if not paths:
+        raise click.ClickException(f"{str(path)!r} lists no image paths.")
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise click.ClickException(
+            f"{len(missing)} of the {len(paths)} images listed in {str(path)!r} do "
+            f"not exist, such as {missing[0]!r}."
+        )
+    return paths
+
+
+def _pixel_array(path):
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise click.ClickException(
+            f"cannot read {str(path)!r} as a numeric .npy array: {error}"
+        ) from error
+    if X.ndim not in (2, 4) or X.dtype.kind not in "biuf":
+        raise click.ClickException(
+            f"{str(path)!r} holds an array of shape {X.shape} and dtype {X.dtype}; "
+            "expected numeric pixel rows (n_samples, n_pixels) or images "
+            "(n_samples, C, H, W)."
+        )
+    return X
+
+
+def _pixel_table(path):
+    import pandas as pd
+
+    with open(path, encoding="utf-8") as file:
+        first = file.readline().strip().split(",")
+    try:
+        [float(value) for value in first]
+        header = None
+    except ValueError:
+        header = 0
+    try:
+        table = pd.read_csv(path, header=header)
+    except (ValueError, pd.errors.ParserError) as error:
+        raise click.ClickException(f"cannot read {str(path)!r}: {error}") from error
+    text = [name for name, dtype in table.dtypes.items() if dtype.kind not in "biuf"]
+    if text or table.empty:
+        raise click.ClickException(
+            f"{str(path)!r} must hold numbers only, one row of pixels per sample; "
+            + (f"column {text[0]!r} is not numeric." if text else "it has no rows.")
+        )
+    return table.to_numpy(dtype=np.float64)
+
+
+def _final_classifier(model):
+    """The CNNClassifier at the end of a (thresholded) pipeline, or None."""
+    from sklearn.model_selection import FixedThresholdClassifier
+    from sklearn.pipeline import Pipeline
+
+    from ._classifier import CNNClassifier
+
+    if isinstance(model, FixedThresholdClassifier):
+        model = getattr(model, "estimator_", model.estimator)
+    if isinstance(model, Pipeline):
+        model = model.steps[-1][1]
+    return model if isinstance(model, CNNClassifier) else None
+
+
+_INPUT_KINDS = {"paths": "image paths", "pixels": "pixel rows"}
+
+
+def _fit_to_model(model, X, kind, data):
+    """X as MODEL takes it; fail before predicting when it cannot be."""
+    clf = _final_classifier(model)
+    if clf is None:
+        return X
+    if clf.input_kind_ != kind:
+        wanted = (
+            "an image folder, a .txt list of image paths or an image file"
+            if clf.input_kind_ == "paths"
+            else "pixel rows in a .npy or .csv file"
+        )
+        raise click.ClickException(
+            f"the model was trained on {_INPUT_KINDS[clf.input_kind_]}, but "
+            f"{str(data)!r} holds {_INPUT_KINDS[kind]}; pass {wanted}."
+        )
+    if X.ndim == 2 and X.shape[1] != clf.n_features_in_:
+        raise click.ClickException(
+            f"the model was trained on rows of {clf.n_features_in_} pixels, but "
+            f"{str(data)!r} has rows of {X.shape[1]}."
+        )
+    if X.ndim == 4 and tuple(X.shape[1:]) != clf.input_shape_:
+        raise click.ClickException(
+            f"the model was trained on images of shape {clf.input_shape_}, but "
+            f"{str(data)!r} holds images of shape {tuple(X.shape[1:])}."
+        )
+    names = getattr(clf, "feature_names_in_", None)
+    if names is not None and X.ndim == 2:
+        import pandas as pd
+
+        # Trained on a DataFrame (load_image_folder gives one): name the
+        # columns alike rather than have scikit-learn warn about it.
+        return pd.DataFrame(X, columns=names)
+    return X
+
+
 if __name__ == "__main__":
     main()
