@@ -437,6 +437,7 @@ def _rank(evaluation, candidates, named, rank_metric, splits):
             for name in table.index
         }
     )
+    split_scores.index.name = "split"
     return {"candidates": cand_table, "table": table, "split_scores": split_scores}
 
 

@@ -504,7 +504,7 @@ class StrategyReport:
         written.append(chart)
         _save_figure(ax.figure, chart)
         if self.split_scores is not None:
-            self.split_scores.to_csv(target("split_scores"), index_label="split")
+            self.split_scores.to_csv(target("split_scores"))
         if self.best_estimator_ is not None:
             from .._persistence import save_model
 
