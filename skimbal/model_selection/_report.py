@@ -387,13 +387,18 @@ class StrategyReport:
                 prediction["proba"][:, column],
                 pos_label=pos_label,
                 sample_weight=weights,
-                name=f"{name} (pooled AP)",
+                name=name,
                 ax=ax,
             )
         share = weights[np.asarray(self.y_true_) == pos_label].sum() / weights.sum()
         ax.axhline(share, color="gray", linestyle="--", label=f"chance ({share:.2f})")
         ax.legend(loc="lower left")
-        title = f"Out-of-fold precision-recall, positive class {pos_label!r}"
+        # AP here is pooled over the first repeat's test folds, not the
+        # table's mean of per-split APs: the title says so.
+        title = (
+            f"Out-of-fold precision-recall (AP pooled over folds), positive "
+            f"class {pos_label!r}"
+        )
         if "class_prior_text" in self.metadata:
             title += f"\n{self.metadata['class_prior_text']}"
         ax.set_title(title, fontsize="medium")
