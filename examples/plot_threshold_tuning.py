@@ -10,10 +10,12 @@ the threshold then recovers much of the lost F1, without retraining with
 another loss.
 
 scikit-learn's :class:`~sklearn.model_selection.TunedThresholdClassifierCV`
-chooses the threshold by cross-validation on the training data; the
+chooses the threshold on held-out training data.
+:func:`~skimbal.model_selection.compare_strategies` tunes every strategy's
+threshold the same way, on a quarter of each training fold, and the
 ``"threshold_tuning"`` strategy of
-:func:`~skimbal.model_selection.compare_strategies` wraps the plain network in
-it.
+:func:`~skimbal.model_selection.strategy_grid` wraps the plain network in it
+for a ``GridSearchCV`` of your own (:doc:`/user_guide/threshold_tuning`).
 """
 
 # %%
