@@ -11,7 +11,7 @@ from . import __version__
 
 __all__ = ["main"]
 
-#: Every strategy fits the default run's budget: 33-50 s measured on 2 cores.
+#: Every strategy fits the default run's budget (measured figures: README).
 DEFAULT_STRATEGIES = "all"
 #: CNNClassifier's default. At 1:50 (17 odd digits against 891 even ones)
 #: plain cross-entropy then misses almost all of the rare class, as in the
@@ -180,7 +180,7 @@ def main():
     default=True,
     show_default=True,
     help="Progress bar over the model fits (candidates x folds, then the "
-    "re-fits for the plots).",
+    "refit of the chosen strategy on all data).",
 )
 def compare(
     data,
