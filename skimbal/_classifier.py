@@ -388,6 +388,15 @@ class CNNClassifier(NeuralNetClassifier):
     def device(self, value):
         self.__dict__["_device"] = value
 
+    def __setattr__(self, name, value):
+        # A torchvision v2 transform is an nn.Module, which skorch would take
+        # for a network component and refuse outside initialize_*. augment is
+        # a plain parameter: the datasets apply it, the net never trains it.
+        if name == "augment":
+            object.__setattr__(self, name, value)
+            return
+        super().__setattr__(name, value)
+
     def _get_param_names(self):
         signature = inspect.signature(type(self).__init__)
         explicit = [

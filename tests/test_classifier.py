@@ -9,6 +9,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 
 from skimbal import CNNClassifier
 from skimbal.losses import FocalLoss
@@ -239,6 +240,45 @@ def test_callable_augment_is_applied_to_training_not_validation(digits_rows):
     assert torch.equal(train[0][0], 1 - train.without_augmentation()[0][0])
     fitted = clone(clf).set_params(max_epochs=1).fit(X, y)
     assert pickle.loads(pickle.dumps(fitted)).augment.__class__ is _Invert
+
+
+class _RecordFirstTrainingBatch(Callback):
+    def initialize(self):
+        self.images = None
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and self.images is None:
+            self.images = batch[0].clone()
+
+
+def test_torchvision_v2_transform_as_augment(digits_rows):
+    from torchvision.transforms import v2
+
+    X, y = digits_rows
+    flip = v2.RandomHorizontalFlip(p=1.0)  # an nn.Module, and deterministic
+    images = torch.from_numpy(X[:64].reshape(64, 1, 8, 8))
+    recorder = _RecordFirstTrainingBatch()
+    clf = small_clf(
+        input_shape=(1, 8, 8),
+        augment=flip,
+        max_epochs=1,
+        iterator_train__shuffle=False,
+        callbacks=[("record", recorder)],
+    )
+    assert clf.get_params()["augment"] is flip
+    clf.fit(X, y)
+    assert torch.equal(recorder.images, images.flip(-1))  # trained on flips
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert isinstance(restored.augment, v2.RandomHorizontalFlip)
+    # set_params takes one too, before and after fitting, and clones keep it.
+    clf.set_params(augment=v2.RandomVerticalFlip(p=1.0))
+    assert isinstance(clf.augment, v2.RandomVerticalFlip)
+    assert "augment" not in clf.prefixes_  # not taken for a network component
+    plain = small_clf(input_shape=(1, 8, 8)).set_params(augment=flip)
+    assert plain.augment is flip
+    assert isinstance(clone(plain).augment, v2.RandomHorizontalFlip)
 
 
 # -- mixed precision --------------------------------------------------------------
