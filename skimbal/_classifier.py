@@ -109,14 +109,17 @@ class CNNClassifier(NeuralNetClassifier):
         :mod:`skimbal.losses`). Set its arguments as ``criterion__<name>``
         (e.g. ``criterion__gamma=2.0``). At ``fit`` it receives
         ``weight=class_weight_`` and, when its ``__init__`` takes it,
-        ``class_counts=class_counts_``.
+        ``class_counts=class_counts_``, in which a class without samples
+        (see ``partial_fit``) counts as 1 so that its log-prior stays finite.
     class_weight : {"balanced", "effective_number"}, dict or None, default=None
         Per-class loss weights, computed at ``fit`` from the labels ``fit``
         receives (inside an imbalanced-learn pipeline: after its sampler, per
         fold). ``"balanced"`` is ``n_samples / (n_classes * n_c)`` (scikit-
         learn's :func:`~sklearn.utils.class_weight.compute_class_weight`);
         ``"effective_number"`` is Cui et al.'s ``(1 - beta) / (1 - beta**n_c)``
-        with ``beta=class_weight_beta``; a dict maps labels to weights.
+        with ``beta=class_weight_beta``; a dict maps labels to weights. With
+        either formula a class without samples (see ``partial_fit``) gets the
+        largest weight of the others.
     class_weight_beta : float, default=0.999
         ``beta`` of ``class_weight="effective_number"``, in ``[0, 1)``.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -186,7 +189,8 @@ class CNNClassifier(NeuralNetClassifier):
     classes_ : ndarray of shape (n_classes,)
         The labels seen at ``fit``, sorted; ``predict`` returns these.
     class_counts_ : ndarray of shape (n_classes,)
-        Number of training samples per class in the y ``fit`` received.
+        Number of training samples per class in the y ``fit`` received
+        (0 for a class named only in ``partial_fit``'s ``classes``).
     class_weight_ : ndarray of shape (n_classes,) or None
         The weights handed to the criterion.
     n_features_in_ : int
@@ -701,8 +705,10 @@ class CNNClassifier(NeuralNetClassifier):
                 )
             kwargs["weight"] = torch.as_tensor(self.class_weight_, dtype=torch.float32)
         if "class_counts" in accepted and "class_counts" not in kwargs:
+            # A class without samples (partial_fit's classes) counts as 1: the
+            # smallest count that keeps log-priors and margins finite.
             kwargs["class_counts"] = torch.as_tensor(
-                self.class_counts_, dtype=torch.float32
+                np.maximum(self.class_counts_, 1), dtype=torch.float32
             )
         self.criterion_ = criterion_cls(**kwargs)
         return self
@@ -825,7 +831,13 @@ or (n_samples, 1)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever appear; needed on the first call when
-            ``y`` does not contain every class.
+            ``y`` does not contain every class. A class absent from that
+            first ``y`` gets, with ``class_weight="balanced"`` or
+            ``"effective_number"``, the largest weight of the other classes
+            (it is the rarest so far, and ``n_c = 0`` would give an infinite
+            weight), and counts as 1 sample for criteria that take
+            ``class_counts`` (logit-adjusted, balanced softmax, LDAM), so
+            that the loss stays finite. ``class_counts_`` keeps the 0.
         **fit_params : dict
             Passed to skorch's ``partial_fit``.
 

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skimbal import CNNClassifier
-from skimbal.losses import FocalLoss
+from skimbal.losses import CRITERIA, FocalLoss
 
 
 def small_clf(**params):
@@ -167,6 +167,39 @@ def test_prior_losses_receive_class_counts():
     y = np.array([0] * 30 + [1] * 10)
     clf = small_clf(criterion="balanced_softmax", max_epochs=1).fit(X, y)
     np.testing.assert_array_equal(clf.criterion_.class_counts.numpy(), [30, 10])
+
+
+@pytest.mark.parametrize(
+    "class_weight", [None, "balanced", "effective_number", {2: 3.0}], ids=str
+)
+@pytest.mark.parametrize("criterion", sorted(CRITERIA))
+def test_partial_fit_with_a_class_absent_from_y(criterion, class_weight):
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(criterion=criterion, class_weight=class_weight, max_epochs=1)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(clf.class_counts_, [30, 10, 0])
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+    if clf.class_weight_ is not None:
+        assert np.all(np.isfinite(clf.class_weight_)) and clf.class_weight_[2] > 0
+    # The absent class arrives later and trains with a finite loss too.
+    clf.partial_fit(X[:10], np.full(10, 2))
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_absent_class_gets_the_largest_weight_and_a_count_of_one():
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(class_weight="balanced", criterion="logit_adjusted", max_epochs=1)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    # n / (K * n_c) for the present classes, with K = 3 classes in all.
+    np.testing.assert_allclose(clf.class_weight_, [40 / 90, 40 / 30, 40 / 30])
+    np.testing.assert_array_equal(clf.criterion_.class_counts.numpy(), [30, 10, 1])
+    clf = small_clf(class_weight="effective_number", class_weight_beta=0.9)
+    clf.set_params(max_epochs=1).partial_fit(X, y, classes=[0, 1, 2])
+    raw = np.array([1 / (1 - 0.9**30), 1 / (1 - 0.9**10), 1 / (1 - 0.9**10)])
+    np.testing.assert_allclose(clf.class_weight_, raw * 3 / raw.sum())
 
 
 # -- nested parameters -------------------------------------------------------
