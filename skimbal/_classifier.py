@@ -452,14 +452,18 @@ class CNNClassifier(NeuralNetClassifier):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
         ]
-        # `is True`: parameters are only validated at fit, and get_params
-        # builds this list before that.
-        if self.early_stopping is True:
+        if self._early_stopping_on():
             stopper = EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopper))
         return [*callbacks, ("print_log", PrintLog())]
+
+    def _early_stopping_on(self):
+        # Only a real boolean counts (np.True_ included): parameters are
+        # validated at fit, and get_params builds the callbacks before that.
+        early_stopping = self.early_stopping
+        return isinstance(early_stopping, bool | np.bool_) and bool(early_stopping)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -739,7 +743,7 @@ class CNNClassifier(NeuralNetClassifier):
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        if self.early_stopping and self.train_split is None:
+        if self._early_stopping_on() and self.train_split is None:
             seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
             return split_keeping_copies_together(X, self.validation_fraction, seed)
         return super().get_split_datasets(X, y, **fit_params)

@@ -541,11 +541,12 @@ def test_early_stopping_split_keeps_copies_together(digits_rows):
     assert len(set(duplicate_groups(X_over))) == len(X)  # copies were there
 
 
-def test_early_stopping_stops_and_restores_best_weights(digits_rows):
+@pytest.mark.parametrize("early_stopping", [True, np.True_], ids=["bool", "np.bool"])
+def test_early_stopping_stops_and_restores_best_weights(digits_rows, early_stopping):
     X, y = digits_rows
     clf = small_clf(
         input_shape=(1, 8, 8),
-        early_stopping=True,
+        early_stopping=early_stopping,
         n_iter_no_change=2,
         max_epochs=200,
         lr=0.01,
