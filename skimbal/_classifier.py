@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader, Subset, WeightedRandomSampler
 
 from ._class_weight import class_weight_from_counts
 from ._data import (
@@ -57,6 +57,19 @@ def _class_balanced_sampler(labels):
     counts = np.bincount(labels)
     weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
     return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
+
+
+def _as_prepared(dataset, *, validation=False):
+    """Turn a custom ``train_split``'s ``Subset`` back into a PreparedDataset.
+
+    So that training data keep their labels (``balanced_batches`` samples by
+    them) and validation data are seen without augmentation, as at predict.
+    """
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, PreparedDataset):
+        dataset = dataset.dataset.subset(np.asarray(dataset.indices))
+    if validation and isinstance(dataset, PreparedDataset):
+        dataset = dataset.without_augmentation()
+    return dataset
 
 
 def _softmax(logits):
@@ -95,7 +108,7 @@ class CNNClassifier(NeuralNetClassifier):
         (RGB) unless ``input_shape`` or ``module__in_channels`` asks for 1.
     augment : bool or callable, default=False
         Random changes of the training images, drawn anew every epoch (never
-        at predict, nor on an early-stopping validation split). ``True``
+        at predict, nor on validation data). ``True``
         gives, for images read from paths, random resized crops (80-100 % of
         the area) and horizontal flips; for pixel arrays, a mild random
         affine map (up to 10 degrees, 10 % shift, 10 % zoom; no mirroring, as
@@ -151,7 +164,9 @@ class CNNClassifier(NeuralNetClassifier):
     train_split : callable or None, default=None
         skorch's internal validation split. Off by default: inside a pipeline
         it would be taken after the sampler, so oversampled copies of training
-        rows would land in the validation set.
+        rows would land in the validation set. It is called with the encoded
+        labels as ``y``, so ``ValidSplit(5, stratified=True)`` works; the
+        validation part is never augmented.
     callbacks : list of (name, callback) or None, default=None
         Extra skorch callbacks.
     warm_start : bool, default=False
@@ -746,7 +761,12 @@ class CNNClassifier(NeuralNetClassifier):
         if self._early_stopping_on() and self.train_split is None:
             seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
             return split_keeping_copies_together(X, self.validation_fraction, seed)
-        return super().get_split_datasets(X, y, **fit_params)
+        if y is None and isinstance(X, PreparedDataset):
+            # skorch's fit passes y=None with a dataset; a stratified
+            # train_split (ValidSplit(stratified=True)) needs the labels.
+            y = X.labels
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        return _as_prepared(train), _as_prepared(valid, validation=True)
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)

@@ -524,6 +524,29 @@ def test_balanced_batches_draw_classes_equally_often():
         small_clf(balanced_batches=True, iterator_train__shuffle=True).fit(X, y)
 
 
+@pytest.mark.parametrize("stratified", [False, True])
+def test_custom_train_split_with_balanced_batches(stratified):
+    from skorch.dataset import ValidSplit
+
+    X = np.random.RandomState(0).rand(200, 4).astype(np.float32)
+    y = np.array(["common"] * 180 + ["rare"] * 20)
+    clf = small_clf(
+        train_split=ValidSplit(5, stratified=stratified),
+        balanced_batches=True,
+        augment=_Invert(),
+        max_epochs=2,
+    ).fit(X, y)
+    assert np.all(np.isfinite(clf.history_[:, "valid_loss"]))
+    train, valid = clf.get_split_datasets(clf._prepare_fit_data(X, y))
+    assert len(train.labels) == 160 and len(valid.labels) == 40
+    if stratified:  # stratified on the encoded labels: a fifth of each class
+        np.testing.assert_array_equal(np.bincount(valid.labels), [36, 4])
+    # Validation data are seen as at predict time, without augmentation.
+    index = int(valid.dataset.indices[0])
+    assert torch.equal(valid[0][0], torch.from_numpy(X[index].reshape(1, 1, 4)))
+    assert torch.equal(train[0][0], 1 - train.without_augmentation()[0][0])
+
+
 def test_early_stopping_split_keeps_copies_together(digits_rows):
     from imblearn.over_sampling import RandomOverSampler
 
