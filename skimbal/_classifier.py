@@ -38,6 +38,7 @@ from ._data import (
     split_keeping_copies_together,
 )
 from ._images import (
+    as_path_column,
     check_image_paths,
     is_path_column,
     make_image_transform,
@@ -604,7 +605,7 @@ class CNNClassifier(NeuralNetClassifier):
 
     def _prepare_fit_data(self, X, y, classes=None):
         self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
+        X, y = self._validate_X(as_path_column(X), reset=True, y=y)
         y_encoded = self._fit_classes(y, classes)
         self.input_kind_ = "paths" if X.dtype == object else "pixels"
         if self.input_kind_ == "paths":
@@ -615,6 +616,9 @@ class CNNClassifier(NeuralNetClassifier):
 
     def _validate_fitted_X(self, X):
         check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        column_name = names[0] if names is not None and len(names) == 1 else None
+        X = as_path_column(X, column_name)
         kind = "paths" if is_path_column(X) else "pixels"
         if kind != self.input_kind_:
             raise ValueError(
@@ -823,8 +827,9 @@ class CNNClassifier(NeuralNetClassifier):
 or (n_samples, 1)
             Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
             scaled to [0, 1]), any numeric rows, 4-D images, or one column of
-            image file paths (a DataFrame or object array), decoded lazily per
-            batch.
+            image file paths (a DataFrame or object array; a list, Series or
+            1-D array of paths is taken as that column), decoded lazily per
+            batch. A single path is one sample: wrap it in a list.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts.
         **fit_params : dict
@@ -905,7 +910,8 @@ or (n_samples, 1)
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
 or (n_samples, 1)
-            Input in the same form as at ``fit``.
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
 
         Returns
         -------
@@ -922,7 +928,8 @@ or (n_samples, 1)
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
 or (n_samples, 1)
-            Input in the same form as at ``fit``.
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
 
         Returns
         -------
