@@ -107,6 +107,13 @@ class CNNClassifier(NeuralNetClassifier):
         means 224 for torchvision backbones and 64 for ``"simple_cnn"``
         (unless ``input_shape`` says otherwise). Such images get 3 channels
         (RGB) unless ``input_shape`` or ``module__in_channels`` asks for 1.
+    classes : array-like of shape (n_classes,) or None, default=None
+        All class labels, when known before ``fit``. ``fit`` then takes
+        ``classes_`` from it rather than from y (y's labels must be among
+        them; a class without samples is treated as in ``partial_fit``).
+        With ``input_shape`` it also lets :meth:`initialize` build the
+        network without data, to load weights saved with ``save_params``
+        (see Notes).
     augment : bool or callable, default=False
         Random changes of the training images, drawn anew every epoch (never
         at predict, nor on validation data). ``True``
@@ -203,12 +210,15 @@ class CNNClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The labels seen at ``fit``, sorted; ``predict`` returns these.
-    class_counts_ : ndarray of shape (n_classes,)
+        The labels seen at ``fit`` (or given as ``classes``), sorted;
+        ``predict`` returns these.
+    class_counts_ : ndarray of shape (n_classes,) or None
         Number of training samples per class in the y ``fit`` received
-        (0 for a class named only in ``partial_fit``'s ``classes``).
+        (0 for a class named only in ``classes``); ``None`` after
+        :meth:`initialize` without data, until ``partial_fit`` sees labels.
     class_weight_ : ndarray of shape (n_classes,) or None
-        The weights handed to the criterion.
+        The weights handed to the criterion (without data: computed as if
+        the classes were equally frequent).
     n_features_in_ : int
         Number of features (flattened pixels) per sample.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -231,6 +241,14 @@ class CNNClassifier(NeuralNetClassifier):
     the criterion (skorch would return raw logits for any loss other than
     ``CrossEntropyLoss``).
 
+    A fitted classifier pickles whole (``pickle``, ``joblib``). skorch's
+    route saves the weights alone: ``clf.save_params(f_params=path)``, then a
+    new classifier with the same parameters builds its network with
+    :meth:`initialize` and reads them with ``load_params(f_params=path)``.
+    Without data, :meth:`initialize` needs the ``classes`` and the
+    ``input_shape`` that ``fit`` would learn, and expects pixel input of that
+    shape (``n_features_in_ = C*H*W``).
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -247,12 +265,25 @@ class CNNClassifier(NeuralNetClassifier):
     array([0.5586..., 4.7619...])
     >>> clf.predict_proba(X[400:403]).sum(axis=1)
     array([1., 1., 1.])
+
+    Save the weights, and load them into a new classifier:
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "weights.pt")
+    ...     clf.save_params(f_params=path)
+    ...     new = CNNClassifier(input_shape=(1, 8, 8), class_weight="balanced",
+    ...                         classes=[0, 1]).initialize()
+    ...     new.load_params(f_params=path)
+    >>> bool((new.predict_proba(X[400:]) == clf.predict_proba(X[400:])).all())
+    True
     """
 
     _parameter_constraints: dict = {
         "module": [str, type, torch.nn.Module],
         "input_shape": [tuple, list, None],
         "image_size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, None],
+        "classes": ["array-like", None],
         "augment": ["boolean", callable],
         "criterion": [str, type, torch.nn.Module],
         "class_weight": [StrOptions({"balanced", "effective_number"}), dict, None],
@@ -289,6 +320,7 @@ class CNNClassifier(NeuralNetClassifier):
         *,
         input_shape=None,
         image_size=None,
+        classes=None,
         augment=False,
         criterion="cross_entropy",
         class_weight=None,
@@ -328,6 +360,7 @@ class CNNClassifier(NeuralNetClassifier):
             dataset=dataset,
             train_split=train_split,
             callbacks=callbacks,
+            classes=classes,
             predict_nonlinearity=_softmax,
             warm_start=warm_start,
             verbose=verbose,
@@ -337,9 +370,9 @@ class CNNClassifier(NeuralNetClassifier):
             torch_load_kwargs=torch_load_kwargs,
             **kwargs,
         )
-        # Fixed by design, so not parameters: softmax is the only link from
-        # logits to probabilities, and classes_ always comes from y.
-        del self.__dict__["predict_nonlinearity"], self.__dict__["classes"]
+        # Fixed by design, so not a parameter: softmax is the only link from
+        # logits to probabilities.
+        del self.__dict__["predict_nonlinearity"]
         self.input_shape = input_shape
         self.image_size = image_size
         self.augment = augment
@@ -587,21 +620,31 @@ class CNNClassifier(NeuralNetClassifier):
                 )
             self.classes_ = classes
         else:
-            classes = np.unique(np.asarray(classes))
-            if len(classes) < 2:
-                raise ValueError(
-                    f"classes must hold at least 2 labels; got {classes.tolist()!r}."
-                )
-            self.classes_ = classes
+            self.classes_ = classes = self._check_classes(classes)
             y_encoded = self._encode_known_labels(y)
-        self.class_counts_ = np.bincount(y_encoded, minlength=len(self.classes_))
+        self._set_class_statistics(np.bincount(y_encoded, minlength=len(classes)))
+        return y_encoded
+
+    @staticmethod
+    def _check_classes(classes):
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 labels; got {classes.tolist()!r}."
+            )
+        return classes
+
+    def _set_class_statistics(self, class_counts):
+        """Set ``class_counts_`` and ``class_weight_``; ``None`` counts: unknown."""
+        self.class_counts_ = class_counts
+        if class_counts is None:  # weights as if the classes were equally frequent
+            class_counts = np.ones(len(self.classes_), dtype=np.int64)
         self.class_weight_ = class_weight_from_counts(
             self.class_weight,
             self.classes_,
-            self.class_counts_,
+            class_counts,
             beta=self.class_weight_beta,
         )
-        return y_encoded
 
     def _prepare_fit_data(self, X, y, classes=None):
         self._check_params()
@@ -691,6 +734,54 @@ class CNNClassifier(NeuralNetClassifier):
 
     # -- skorch hooks ----------------------------------------------------------
 
+    def initialize(self):
+        """Initialise the network, loss and optimizer.
+
+        ``fit`` calls this with what it learned from X and y. Called by hand,
+        e.g. before ``load_params``, it keeps what an earlier ``fit``
+        learned; without one, it takes ``classes_`` from the ``classes``
+        parameter and the input from ``input_shape`` (pixel rows of
+        ``C*H*W`` features or ``(n, C, H, W)`` arrays), and the class
+        statistics are unknown (``class_counts_`` is ``None``) until
+        ``partial_fit`` sees labels.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The initialised classifier.
+
+        Raises
+        ------
+        ValueError
+            If there is no earlier fit and ``classes`` or ``input_shape`` is
+            ``None``.
+        """
+        if "_classes" in self.__dict__:  # set by fit (or an earlier call)
+            return super().initialize()
+        self._learn_from_parameters()
+        with self._seeded():
+            return super().initialize()
+
+    def _learn_from_parameters(self):
+        """Set what ``fit`` would learn from data from the parameters instead."""
+        self._check_params()
+        missing = [
+            name for name in ("classes", "input_shape") if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__}.initialize() without a fit needs "
+                f"{' and '.join(missing)} to build the network (the labels and the "
+                "(C, H, W) shape of one image that fit would learn from y and X); "
+                f"got classes={self.classes!r}, input_shape={self.input_shape!r}. "
+                "Pass them, or call fit."
+            )
+        self.classes_ = self._check_classes(self.classes)
+        self._set_class_statistics(None)
+        self.input_kind_ = "pixels"
+        self.input_shape_ = tuple(int(s) for s in self.input_shape)
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+
     def initialize_module(self):
         module_cls, kwargs = resolve_module(self.module)
         if isinstance(self.module, torch.nn.Module):
@@ -730,8 +821,10 @@ class CNNClassifier(NeuralNetClassifier):
         if "class_counts" in accepted and "class_counts" not in kwargs:
             # A class without samples (partial_fit's classes) counts as 1: the
             # smallest count that keeps log-priors and margins finite.
+            counts = self.class_counts_
+            counts = np.ones(len(self.classes_)) if counts is None else counts
             kwargs["class_counts"] = torch.as_tensor(
-                np.maximum(self.class_counts_, 1), dtype=torch.float32
+                np.maximum(counts, 1), dtype=torch.float32
             )
         self.criterion_ = criterion_cls(**kwargs)
         return self
@@ -840,16 +933,18 @@ or (n_samples, 1)
         self : CNNClassifier
             The fitted classifier.
         """
-        dataset = self._prepare_fit_data(X, y)
+        dataset = self._prepare_fit_data(X, y, self.classes)
         with self._seeded():
             return super().fit(dataset, None, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
 
-        The first call sets the classes (from ``classes`` when given, else from
-        ``y``), the class statistics and the input shape; later calls must use
-        the same features and labels among ``classes_``.
+        The first call sets the classes (from ``classes``, the argument or
+        the parameter, when given, else from ``y``), the class statistics and
+        the input shape; later calls must use the same features and labels
+        among ``classes_``. After :meth:`initialize` without data, the first
+        call only computes the class statistics from its ``y``.
 
         Parameters
         ----------
@@ -879,11 +974,23 @@ or (n_samples, 1)
             return super().partial_fit(X, y, classes=classes, **fit_params)
         first_call = not (self.initialized_ and "_classes" in self.__dict__)
         if first_call:
-            dataset = self._prepare_fit_data(X, y, classes)
+            dataset = self._prepare_fit_data(X, y, self._partial_fit_classes(classes))
         else:
             dataset = self._prepare_next_partial_fit(X, y)
         with self._seeded():
             return super().partial_fit(dataset, None, **fit_params)
+
+    def _partial_fit_classes(self, classes):
+        if classes is None or self.classes is None:
+            return self.classes if classes is None else classes
+        if not np.array_equal(
+            self._check_classes(classes), self._check_classes(self.classes)
+        ):
+            raise ValueError(
+                f"partial_fit got classes={list(classes)!r}, but the classes "
+                f"parameter is {list(self.classes)!r}; pass one of them."
+            )
+        return classes
 
     def _prepare_next_partial_fit(self, X, y):
         X = self._validate_fitted_X(X)
@@ -892,7 +999,14 @@ or (n_samples, 1)
             raise ValueError(
                 f"y must have shape ({len(X)},) to match X; got {y.shape}."
             )
-        return self._to_dataset(X, self._encode_known_labels(y), training=True)
+        y_encoded = self._encode_known_labels(y)
+        if self.class_counts_ is None:
+            # Initialised without data: the first labels give the statistics.
+            self._set_class_statistics(
+                np.bincount(y_encoded, minlength=len(self.classes_))
+            )
+            self._initialize_criterion()
+        return self._to_dataset(X, y_encoded, training=True)
 
     def _encode_known_labels(self, y):
         unknown = np.setdiff1d(np.unique(y), self.classes_)

@@ -455,6 +455,75 @@ def test_round_trips_give_identical_predictions(
     np.testing.assert_array_equal(restored.classes_, fitted_digits.classes_)
 
 
+def test_save_params_then_load_params_into_a_new_classifier(digits_rows, tmp_path):
+    X, y = digits_rows
+    labels = np.array(list("abcdefghij"))[y]
+    params = {"input_shape": (1, 8, 8), "module__filters": (4,), "max_epochs": 2}
+    clf = small_clf(**params).fit(X, labels)
+    clf.save_params(f_params=tmp_path / "w.pt")
+    new = small_clf(**params, classes=clf.classes_, random_state=1)
+    assert new.initialize() is new
+    new.load_params(f_params=tmp_path / "w.pt")
+    np.testing.assert_array_equal(new.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(new.predict(X), clf.predict(X))
+    assert (new.input_kind_, new.n_features_in_) == ("pixels", 64)
+    assert new.class_counts_ is None  # nothing was learned from data
+
+
+def test_initialize_without_data_builds_the_network_from_parameters():
+    clf = CNNClassifier(input_shape=(1, 8, 8), classes=[1, 0], class_weight="balanced")
+    clf.initialize()
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.input_shape_ == (1, 8, 8) and clf.n_features_in_ == 64
+    assert clf.module_(torch.zeros(3, 1, 8, 8)).shape == (3, 2)
+    assert clf.predict_proba(np.zeros((3, 64))).shape == (3, 2)
+    with pytest.raises(ValueError, match="X has 63 features"):
+        clf.predict(np.zeros((3, 63)))
+    # Until labels are seen, the classes count as equally frequent.
+    np.testing.assert_array_equal(clf.class_weight_, [1.0, 1.0])
+    # The first partial_fit learns the class statistics from its labels.
+    X = np.random.RandomState(0).rand(40, 64).astype(np.float32)
+    clf.set_params(max_epochs=1).partial_fit(X, np.array([0] * 30 + [1] * 10))
+    np.testing.assert_array_equal(clf.class_counts_, [30, 10])
+    np.testing.assert_allclose(clf.criterion_.weight.numpy(), [40 / 60, 40 / 20])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({}, r"classes and input_shape.*classes=None, input_shape=None"),
+        ({"classes": [0, 1]}, r"input_shape.*input_shape=None"),
+        ({"input_shape": (1, 8, 8)}, r"classes.*classes=None"),
+        ({"classes": [0], "input_shape": (1, 8, 8)}, "at least 2 labels"),
+    ],
+)
+def test_initialize_without_data_names_the_parameters_it_needs(params, match):
+    with pytest.raises(ValueError, match=match):
+        CNNClassifier(**params).initialize()
+
+
+def test_initialize_after_fit_keeps_what_fit_learned(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), max_epochs=1).fit(X, y % 2)
+    clf.initialize()  # fresh weights, same classes and shape
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_classes_parameter_sets_classes_at_fit(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), classes=[0, 1, 2], max_epochs=1)
+    clf.fit(X, y % 2)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(clf.class_counts_[2], 0)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    assert clone(clf).get_params()["classes"] == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"labels \[3\]"):
+        clf.fit(X, y % 4)
+    with pytest.raises(ValueError, match="classes"):
+        small_clf(classes=[0, 1]).partial_fit(X, y % 2, classes=[0, 1, 2])
+
+
 def test_device_auto_is_kept_as_a_parameter(fitted_digits):
     assert fitted_digits.get_params()["device"] == "auto"
     assert clone(fitted_digits).get_params()["device"] == "auto"
