@@ -5,6 +5,7 @@ import functools
 import numbers
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
@@ -337,7 +338,8 @@ class TorchvisionBackbone(nn.Module):
         ``requires_grad=False`` and the BatchNorm layers keep their running
         statistics (they stay in eval mode). A first convolution newly made
         for ``in_channels != 3`` without pretrained weights has nothing to
-        preserve and stays trainable.
+        preserve and stays trainable. Without ``weights`` the frozen layers
+        keep random values, which warns (``UserWarning``).
 
     Attributes
     ----------
@@ -461,6 +463,17 @@ class TorchvisionBackbone(nn.Module):
             loaded = True
             new_first_conv = False
         self.pretrained = loaded
+        if freeze and not loaded:
+            warnings.warn(
+                f"freeze=True without pretrained weights: the frozen backbone of "
+                f"{self.name!r} keeps its random weights, so only the new head "
+                "trains, on random features. Pass pretrained weights (weights=, "
+                "or module__weights= in CNNClassifier: a weights name such as "
+                "'DEFAULT' from the torch hub cache, or a state dict file), or "
+                "use freeze=False.",
+                UserWarning,
+                stacklevel=2,
+            )
         if hasattr(model, "transform_input"):
             # Pretrained GoogLeNet / Inception expect their own input scaling
             # and convert ImageNet-normalised input to it (torchvision's

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import warnings
 
 import pytest
 import torch
@@ -252,7 +253,8 @@ def test_freeze_trains_only_the_head(resnet18_file):
 
 def test_freeze_keeps_new_first_conv_trainable_only_without_weights(resnet18_file):
     _, path = resnet18_file
-    fresh = TorchvisionBackbone("resnet18", in_channels=1, freeze=True)
+    with pytest.warns(UserWarning, match="random weights"):
+        fresh = TorchvisionBackbone("resnet18", in_channels=1, freeze=True)
     assert fresh.model.conv1.weight.requires_grad
     assert not fresh.model.layer1[0].conv1.weight.requires_grad
     pretrained = TorchvisionBackbone(
@@ -260,6 +262,27 @@ def test_freeze_keeps_new_first_conv_trainable_only_without_weights(resnet18_fil
     )
     assert not pretrained.model.conv1.weight.requires_grad
     assert pretrained.model.fc.weight.requires_grad
+
+
+def test_freeze_without_weights_warns(resnet18_file):
+    with pytest.warns(UserWarning, match=r"random weights.*module__weights=") as info:
+        TorchvisionBackbone("resnet18", freeze=True)
+    assert info[0].filename == __file__  # points at the caller
+    _, path = resnet18_file
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TorchvisionBackbone("resnet18", weights=path, freeze=True)
+        TorchvisionBackbone("resnet18")  # random and trained: nothing to say
+
+
+def test_classifier_with_frozen_random_backbone_warns():
+    from skimbal import CNNClassifier
+
+    clf = CNNClassifier(
+        module="resnet18", module__freeze=True, classes=[0, 1], input_shape=(3, 32, 32)
+    )
+    with pytest.warns(UserWarning, match="module__weights="):
+        clf.initialize()
 
 
 def test_unfrozen_batchnorm_trains():
@@ -382,7 +405,8 @@ def test_auxiliary_heads_are_removed(tmp_path):
 
 
 def test_backbone_pickles(tmp_path):
-    net = TorchvisionBackbone("resnet18", num_classes=2, freeze=True)
+    with pytest.warns(UserWarning, match="random weights"):
+        net = TorchvisionBackbone("resnet18", num_classes=2, freeze=True)
     clone = pickle.loads(pickle.dumps(net))
     x, _ = _tiny_batch()
     net.eval()
