@@ -149,13 +149,20 @@ def _load_state_dict(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} does not exist.")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+        with warnings.catch_warnings():
+            # On a file that is not a checkpoint, torch's unpickler may warn
+            # about the bytes it misreads ("Detected pickle protocol ...").
+            warnings.simplefilter("ignore")
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        # Not torch's message: it advises weights_only=False, which would
+        # run any code a malicious file holds.
         raise ValueError(
-            f"cannot read a state dict from weights file {path!r} with "
-            f"torch.load(weights_only=True): {exc}. Save model.state_dict() "
-            "(not the model object) with torch.save."
-        ) from exc
+            f"weights file {path!r} is not a valid PyTorch state-dict file: "
+            "torch.load(weights_only=True) cannot read it. Save the weights "
+            "with torch.save(model.state_dict(), path); a pickled model object "
+            "or a file in another format cannot be loaded safely."
+        ) from None
     if isinstance(loaded, Mapping) and not all(
         isinstance(value, torch.Tensor) for value in loaded.values()
     ):
@@ -359,8 +366,9 @@ class TorchvisionBackbone(nn.Module):
         the URL to download and the file path to store it under), or if a
         weights file does not exist.
     ValueError
-        For an unknown model or weights name, or a state dict whose keys or
-        shapes do not fit the model.
+        For an unknown model or weights name, a weights file that is not a
+        PyTorch state-dict file, or a state dict whose keys or shapes do not
+        fit the model.
 
     See Also
     --------

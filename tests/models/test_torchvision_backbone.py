@@ -175,7 +175,7 @@ def test_state_dict_of_another_architecture(tmp_path):
     [
         ([1, 2, 3], "does not hold a state dict"),
         ({}, "does not hold a state dict"),
-        (b"not a torch file", "cannot read a state dict"),
+        (b"not a torch file", "not a valid PyTorch state-dict file"),
     ],
 )
 def test_file_without_state_dict(tmp_path, content, match):
@@ -187,6 +187,31 @@ def test_file_without_state_dict(tmp_path, content, match):
     with pytest.raises(ValueError, match=match) as info:
         TorchvisionBackbone("resnet18", weights=path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)) * 8,
+        b"\x80\x09" + bytes(range(255, -1, -1)) * 8,  # claims pickle protocol 9
+        os.urandom(2000),
+    ],
+    ids=["bytes", "pickle protocol 9", "random"],
+)
+def test_garbage_weights_file_gets_a_safe_message(tmp_path, content):
+    path = tmp_path / "garbage.pth"
+    path.write_bytes(content)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as info:
+            TorchvisionBackbone("resnet18", weights=str(path))
+    message = str(info.value)
+    assert str(path) in message
+    assert "not a valid PyTorch state-dict file" in message
+    assert "torch.save(model.state_dict(), path)" in message
+    assert "weights_only=False" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert [str(w.message) for w in caught] == []  # e.g. "Detected pickle protocol"
 
 
 # -- input channels ----------------------------------------------------------
