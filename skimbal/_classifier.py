@@ -5,6 +5,7 @@ import difflib
 import inspect
 import numbers
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -32,6 +33,7 @@ from ._class_weight import class_weight_from_counts
 from ._data import (
     PreparedDataset,
     infer_image_shape,
+    likely_image_shape,
     paths_to_dataset,
     pixel_augmentation,
     pixels_to_dataset,
@@ -100,7 +102,10 @@ class CNNClassifier(NeuralNetClassifier):
     input_shape : tuple of int or None, default=None
         ``(C, H, W)`` of one image when X holds flattened pixel rows of width
         ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
-        image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is.
+        image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is;
+        ``fit`` then warns when ``D`` is ``s * s`` or ``3 * s * s`` with
+        ``s >= 4``, likely a flattened image (silence it with
+        ``input_shape=(1, 1, D)``).
         With image paths it is the shape images are converted to.
     image_size : int, (int, int) or None, default=None
         Height and width that images read from paths are resized to. ``None``
@@ -655,7 +660,26 @@ class CNNClassifier(NeuralNetClassifier):
             self.input_shape_ = self._path_image_shape()
         else:
             self.input_shape_ = infer_image_shape(X, self.input_shape)
+            if X.ndim == 2 and self.input_shape is None:
+                self._warn_if_rows_look_like_images(X.shape[1])
         return self._to_dataset(X, y_encoded, training=True)
+
+    @staticmethod
+    def _warn_if_rows_look_like_images(n_features):
+        shape = likely_image_shape(n_features)
+        if shape is None:
+            return
+        channels, side, _ = shape
+        kind = f"{side} x {side}" if channels == 1 else f"{channels} x {side} x {side}"
+        warnings.warn(
+            f"X has {n_features} features per row and input_shape=None, so each "
+            f"row is treated as a 1 x 1 x {n_features} image; if the rows are "
+            f"flattened {kind} images, pass input_shape={shape}. Pass "
+            f"input_shape=(1, 1, {n_features}) to keep them as rows without "
+            "this warning.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit / partial_fit
+        )
 
     def _validate_fitted_X(self, X):
         check_is_fitted(self)

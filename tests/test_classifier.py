@@ -1,6 +1,7 @@
 """CNNClassifier: labels, input shapes, class statistics, validation, state."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -99,6 +100,33 @@ def test_rows_without_input_shape_become_1_by_d_images(digits_rows):
     clf = small_clf().fit(X[:, :20], y)
     assert clf.input_shape_ == (1, 1, 20)
     assert clf.module_.blocks[0][0].in_channels == 1
+
+
+@pytest.mark.parametrize(
+    ("n_features", "likely"),
+    [(64, "(1, 8, 8)"), (256, "(1, 16, 16)"), (3 * 16 * 16, "(3, 16, 16)")],
+)
+def test_square_rows_without_input_shape_warn(n_features, likely):
+    X = np.random.RandomState(0).rand(20, n_features).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = small_clf(max_epochs=1)
+    with pytest.warns(UserWarning, match=rf"1 x 1 x {n_features}.*{likely}") as info:
+        clf.fit(X, y)
+    assert info[0].filename == __file__  # points at the call to fit
+    assert clf.input_shape_ == (1, 1, n_features)  # a warning, not a guess
+    with pytest.warns(UserWarning, match="input_shape=None"):
+        small_clf(max_epochs=1).partial_fit(X, y)
+
+
+@pytest.mark.parametrize("n_features", [4, 9, 12, 20, 27, 63])
+def test_rows_that_are_no_likely_image_do_not_warn(n_features):
+    X = np.random.RandomState(0).rand(20, n_features).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small_clf(max_epochs=1).fit(X, np.arange(20) % 2)
+        small_clf(max_epochs=1, input_shape=(1, 1, 64)).fit(
+            np.zeros((20, 64)), np.arange(20) % 2
+        )
 
 
 def test_four_d_arrays_are_accepted(digits_rows):
