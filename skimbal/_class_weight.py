@@ -79,15 +79,41 @@ def class_weight_from_counts(class_weight, classes, class_counts, beta=0.999):
     weights : ndarray of shape (n_classes,) or None
         ``None`` when ``class_weight`` is ``None``.
 
+    Notes
+    -----
+    A class without samples (possible when ``partial_fit`` is told of all
+    ``classes`` up front) gets, with ``"balanced"`` and
+    ``"effective_number"``, the largest weight of the classes that have
+    samples. Both formulas give rarer classes larger weights, and a class
+    not seen yet is the rarest; yet ``n_c = 0`` itself would give an infinite
+    weight, which the first samples of that class (in a later
+    ``partial_fit``) could not train with. Its weight does not change the
+    loss of the samples it was computed from: each sample is weighted by its
+    own class. ``"balanced"`` keeps ``n_classes`` counting every class, and
+    ``"effective_number"`` weights still sum to ``n_classes``.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skimbal._class_weight import class_weight_from_counts
     >>> class_weight_from_counts("balanced", np.array(["a", "b"]), np.array([90, 10]))
     array([0.5555..., 5.        ])
+    >>> class_weight_from_counts("balanced", np.arange(3), np.array([30, 10, 0]))
+    array([0.4444..., 1.3333..., 1.3333...])
     """
     if class_weight is None:
         return None
+    class_counts = np.asarray(class_counts)
+    present = class_counts > 0
+    if isinstance(class_weight, str) and not present.all() and present.any():
+        weights = np.empty(len(class_counts), dtype=np.float64)
+        weights[present] = class_weight_from_counts(
+            class_weight, np.asarray(classes)[present], class_counts[present], beta
+        )
+        weights[~present] = weights[present].max()
+        if class_weight == "balanced":  # n / (K * n_c) with K = all classes
+            return weights * present.sum() / len(weights)
+        return weights * len(weights) / weights.sum()
     if isinstance(class_weight, str) and class_weight == "effective_number":
         return effective_number_weights(class_counts, beta=beta)
     if isinstance(class_weight, dict):

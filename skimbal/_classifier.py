@@ -6,6 +6,7 @@ import inspect
 import math
 import numbers
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -27,18 +28,20 @@ from sklearn.utils.validation import (
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader, Subset, WeightedRandomSampler
 
 from ._class_weight import class_weight_from_counts
 from ._data import (
     PreparedDataset,
     infer_image_shape,
+    likely_image_shape,
     paths_to_dataset,
     pixel_augmentation,
     pixels_to_dataset,
     split_keeping_copies_together,
 )
 from ._images import (
+    as_path_column,
     check_image_paths,
     is_path_column,
     make_image_transform,
@@ -58,6 +61,19 @@ def _class_balanced_sampler(labels):
     counts = np.bincount(labels)
     weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
     return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
+
+
+def _as_prepared(dataset, *, validation=False):
+    """Turn a custom ``train_split``'s ``Subset`` back into a PreparedDataset.
+
+    So that training data keep their labels (``balanced_batches`` samples by
+    them) and validation data are seen without augmentation, as at predict.
+    """
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, PreparedDataset):
+        dataset = dataset.dataset.subset(np.asarray(dataset.indices))
+    if validation and isinstance(dataset, PreparedDataset):
+        dataset = dataset.without_augmentation()
+    return dataset
 
 
 def _softmax(logits):
@@ -87,16 +103,26 @@ class CNNClassifier(NeuralNetClassifier):
     input_shape : tuple of int or None, default=None
         ``(C, H, W)`` of one image when X holds flattened pixel rows of width
         ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
-        image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is.
+        image (so any tabular X works), and takes 4-D X ``(n, C, H, W)`` as is;
+        ``fit`` then warns when ``D`` is ``s * s`` or ``3 * s * s`` with
+        ``s >= 4``, likely a flattened image (silence it with
+        ``input_shape=(1, 1, D)``).
         With image paths it is the shape images are converted to.
     image_size : int, (int, int) or None, default=None
         Height and width that images read from paths are resized to. ``None``
         means 224 for torchvision backbones and 64 for ``"simple_cnn"``
         (unless ``input_shape`` says otherwise). Such images get 3 channels
         (RGB) unless ``input_shape`` or ``module__in_channels`` asks for 1.
+    classes : array-like of shape (n_classes,) or None, default=None
+        All class labels, when known before ``fit``. ``fit`` then takes
+        ``classes_`` from it rather than from y (y's labels must be among
+        them; a class without samples is treated as in ``partial_fit``).
+        With ``input_shape`` it also lets :meth:`initialize` build the
+        network without data, to load weights saved with ``save_params``
+        (see Notes).
     augment : bool or callable, default=False
         Random changes of the training images, drawn anew every epoch (never
-        at predict, nor on an early-stopping validation split). ``True``
+        at predict, nor on validation data). ``True``
         gives, for images read from paths, random resized crops (80-100 % of
         the area) and horizontal flips; for pixel arrays, a mild random
         affine map (up to 10 degrees, 10 % shift, 10 % zoom; no mirroring, as
@@ -110,14 +136,17 @@ class CNNClassifier(NeuralNetClassifier):
         :mod:`skimbal.losses`). Set its arguments as ``criterion__<name>``
         (e.g. ``criterion__gamma=2.0``). At ``fit`` it receives
         ``weight=class_weight_`` and, when its ``__init__`` takes it,
-        ``class_counts=class_counts_``.
+        ``class_counts=class_counts_``, in which a class without samples
+        (see ``partial_fit``) counts as 1 so that its log-prior stays finite.
     class_weight : {"balanced", "effective_number"}, dict or None, default=None
         Per-class loss weights, computed at ``fit`` from the labels ``fit``
         receives (inside an imbalanced-learn pipeline: after its sampler, per
         fold). ``"balanced"`` is ``n_samples / (n_classes * n_c)`` (scikit-
         learn's :func:`~sklearn.utils.class_weight.compute_class_weight`);
         ``"effective_number"`` is Cui et al.'s ``(1 - beta) / (1 - beta**n_c)``
-        with ``beta=class_weight_beta``; a dict maps labels to weights.
+        with ``beta=class_weight_beta``; a dict maps labels to weights. With
+        either formula a class without samples (see ``partial_fit``) gets the
+        largest weight of the others.
     class_weight_beta : float, default=0.999
         ``beta`` of ``class_weight="effective_number"``, in ``[0, 1)``.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -159,7 +188,9 @@ class CNNClassifier(NeuralNetClassifier):
     train_split : callable or None, default=None
         skorch's internal validation split. Off by default: inside a pipeline
         it would be taken after the sampler, so oversampled copies of training
-        rows would land in the validation set.
+        rows would land in the validation set. It is called with the encoded
+        labels as ``y``, so ``ValidSplit(5, stratified=True)`` works; the
+        validation part is never augmented.
     callbacks : list of (name, callback) or None, default=None
         Extra skorch callbacks.
     warm_start : bool, default=False
@@ -195,11 +226,15 @@ class CNNClassifier(NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The labels seen at ``fit``, sorted; ``predict`` returns these.
-    class_counts_ : ndarray of shape (n_classes,)
-        Number of training samples per class in the y ``fit`` received.
+        The labels seen at ``fit`` (or given as ``classes``), sorted;
+        ``predict`` returns these.
+    class_counts_ : ndarray of shape (n_classes,) or None
+        Number of training samples per class in the y ``fit`` received
+        (0 for a class named only in ``classes``); ``None`` after
+        :meth:`initialize` without data, until ``partial_fit`` sees labels.
     class_weight_ : ndarray of shape (n_classes,) or None
-        The weights handed to the criterion.
+        The weights handed to the criterion (without data: computed as if
+        the classes were equally frequent).
     n_features_in_ : int
         Number of features (flattened pixels) per sample.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -225,6 +260,14 @@ class CNNClassifier(NeuralNetClassifier):
     the criterion (skorch would return raw logits for any loss other than
     ``CrossEntropyLoss``).
 
+    A fitted classifier pickles whole (``pickle``, ``joblib``). skorch's
+    route saves the weights alone: ``clf.save_params(f_params=path)``, then a
+    new classifier with the same parameters builds its network with
+    :meth:`initialize` and reads them with ``load_params(f_params=path)``.
+    Without data, :meth:`initialize` needs the ``classes`` and the
+    ``input_shape`` that ``fit`` would learn, and expects pixel input of that
+    shape (``n_features_in_ = C*H*W``).
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -241,12 +284,25 @@ class CNNClassifier(NeuralNetClassifier):
     array([0.5586..., 4.7619...])
     >>> clf.predict_proba(X[400:403]).sum(axis=1)
     array([1., 1., 1.])
+
+    Save the weights, and load them into a new classifier:
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "weights.pt")
+    ...     clf.save_params(f_params=path)
+    ...     new = CNNClassifier(input_shape=(1, 8, 8), class_weight="balanced",
+    ...                         classes=[0, 1]).initialize()
+    ...     new.load_params(f_params=path)
+    >>> bool((new.predict_proba(X[400:]) == clf.predict_proba(X[400:])).all())
+    True
     """
 
     _parameter_constraints: dict = {
         "module": [str, type, torch.nn.Module],
         "input_shape": [tuple, list, None],
         "image_size": [Interval(numbers.Integral, 1, None, closed="left"), tuple, None],
+        "classes": ["array-like", None],
         "augment": ["boolean", callable],
         "criterion": [str, type, torch.nn.Module],
         "class_weight": [StrOptions({"balanced", "effective_number"}), dict, None],
@@ -284,6 +340,7 @@ class CNNClassifier(NeuralNetClassifier):
         *,
         input_shape=None,
         image_size=None,
+        classes=None,
         augment=False,
         criterion="cross_entropy",
         class_weight=None,
@@ -324,6 +381,7 @@ class CNNClassifier(NeuralNetClassifier):
             dataset=dataset,
             train_split=train_split,
             callbacks=callbacks,
+            classes=classes,
             predict_nonlinearity=_softmax,
             warm_start=warm_start,
             verbose=verbose,
@@ -333,9 +391,9 @@ class CNNClassifier(NeuralNetClassifier):
             torch_load_kwargs=torch_load_kwargs,
             **kwargs,
         )
-        # Fixed by design, so not parameters: softmax is the only link from
-        # logits to probabilities, and classes_ always comes from y.
-        del self.__dict__["predict_nonlinearity"], self.__dict__["classes"]
+        # Fixed by design, so not a parameter: softmax is the only link from
+        # logits to probabilities.
+        del self.__dict__["predict_nonlinearity"]
         self.input_shape = input_shape
         self.image_size = image_size
         self.augment = augment
@@ -405,6 +463,15 @@ class CNNClassifier(NeuralNetClassifier):
     def device(self, value):
         self.__dict__["_device"] = value
 
+    def __setattr__(self, name, value):
+        # A torchvision v2 transform is an nn.Module, which skorch would take
+        # for a network component and refuse outside initialize_*. augment is
+        # a plain parameter: the datasets apply it, the net never trains it.
+        if name == "augment":
+            object.__setattr__(self, name, value)
+            return
+        super().__setattr__(name, value)
+
     def _get_param_names(self):
         signature = inspect.signature(type(self).__init__)
         explicit = [
@@ -456,14 +523,18 @@ class CNNClassifier(NeuralNetClassifier):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
         ]
-        # `is True`: parameters are only validated at fit, and get_params
-        # builds this list before that.
-        if self.early_stopping is True:
+        if self._early_stopping_on():
             stopper = EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopper))
         return [*callbacks, ("print_log", PrintLog())]
+
+    def _early_stopping_on(self):
+        # Only a real boolean counts (np.True_ included): parameters are
+        # validated at fit, and get_params builds the callbacks before that.
+        early_stopping = self.early_stopping
+        return isinstance(early_stopping, bool | np.bool_) and bool(early_stopping)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -571,35 +642,67 @@ class CNNClassifier(NeuralNetClassifier):
                 )
             self.classes_ = classes
         else:
-            classes = np.unique(np.asarray(classes))
-            if len(classes) < 2:
-                raise ValueError(
-                    f"classes must hold at least 2 labels; got {classes.tolist()!r}."
-                )
-            self.classes_ = classes
+            self.classes_ = classes = self._check_classes(classes)
             y_encoded = self._encode_known_labels(y)
-        self.class_counts_ = np.bincount(y_encoded, minlength=len(self.classes_))
+        self._set_class_statistics(np.bincount(y_encoded, minlength=len(classes)))
+        return y_encoded
+
+    @staticmethod
+    def _check_classes(classes):
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 labels; got {classes.tolist()!r}."
+            )
+        return classes
+
+    def _set_class_statistics(self, class_counts):
+        """Set ``class_counts_`` and ``class_weight_``; ``None`` counts: unknown."""
+        self.class_counts_ = class_counts
+        if class_counts is None:  # weights as if the classes were equally frequent
+            class_counts = np.ones(len(self.classes_), dtype=np.int64)
         self.class_weight_ = class_weight_from_counts(
             self.class_weight,
             self.classes_,
-            self.class_counts_,
+            class_counts,
             beta=self.class_weight_beta,
         )
-        return y_encoded
 
     def _prepare_fit_data(self, X, y, classes=None):
         self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
+        X, y = self._validate_X(as_path_column(X), reset=True, y=y)
         y_encoded = self._fit_classes(y, classes)
         self.input_kind_ = "paths" if X.dtype == object else "pixels"
         if self.input_kind_ == "paths":
             self.input_shape_ = self._path_image_shape()
         else:
             self.input_shape_ = infer_image_shape(X, self.input_shape)
+            if X.ndim == 2 and self.input_shape is None:
+                self._warn_if_rows_look_like_images(X.shape[1])
         return self._to_dataset(X, y_encoded, training=True)
+
+    @staticmethod
+    def _warn_if_rows_look_like_images(n_features):
+        shape = likely_image_shape(n_features)
+        if shape is None:
+            return
+        channels, side, _ = shape
+        kind = f"{side} x {side}" if channels == 1 else f"{channels} x {side} x {side}"
+        warnings.warn(
+            f"X has {n_features} features per row and input_shape=None, so each "
+            f"row is treated as a 1 x 1 x {n_features} image; if the rows are "
+            f"flattened {kind} images, pass input_shape={shape}. Pass "
+            f"input_shape=(1, 1, {n_features}) to keep them as rows without "
+            "this warning.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit / partial_fit
+        )
 
     def _validate_fitted_X(self, X):
         check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        column_name = names[0] if names is not None and len(names) == 1 else None
+        X = as_path_column(X, column_name)
         kind = "paths" if is_path_column(X) else "pixels"
         if kind != self.input_kind_:
             raise ValueError(
@@ -672,6 +775,54 @@ class CNNClassifier(NeuralNetClassifier):
 
     # -- skorch hooks ----------------------------------------------------------
 
+    def initialize(self):
+        """Initialise the network, loss and optimizer.
+
+        ``fit`` calls this with what it learned from X and y. Called by hand,
+        e.g. before ``load_params``, it keeps what an earlier ``fit``
+        learned; without one, it takes ``classes_`` from the ``classes``
+        parameter and the input from ``input_shape`` (pixel rows of
+        ``C*H*W`` features or ``(n, C, H, W)`` arrays), and the class
+        statistics are unknown (``class_counts_`` is ``None``) until
+        ``partial_fit`` sees labels.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The initialised classifier.
+
+        Raises
+        ------
+        ValueError
+            If there is no earlier fit and ``classes`` or ``input_shape`` is
+            ``None``.
+        """
+        if "_classes" in self.__dict__:  # set by fit (or an earlier call)
+            return super().initialize()
+        self._learn_from_parameters()
+        with self._seeded():
+            return super().initialize()
+
+    def _learn_from_parameters(self):
+        """Set what ``fit`` would learn from data from the parameters instead."""
+        self._check_params()
+        missing = [
+            name for name in ("classes", "input_shape") if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__}.initialize() without a fit needs "
+                f"{' and '.join(missing)} to build the network (the labels and the "
+                "(C, H, W) shape of one image that fit would learn from y and X); "
+                f"got classes={self.classes!r}, input_shape={self.input_shape!r}. "
+                "Pass them, or call fit."
+            )
+        self.classes_ = self._check_classes(self.classes)
+        self._set_class_statistics(None)
+        self.input_kind_ = "pixels"
+        self.input_shape_ = tuple(int(s) for s in self.input_shape)
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+
     def initialize_module(self):
         module_cls, kwargs = resolve_module(self.module)
         if isinstance(self.module, torch.nn.Module):
@@ -709,8 +860,12 @@ class CNNClassifier(NeuralNetClassifier):
                 )
             kwargs["weight"] = torch.as_tensor(self.class_weight_, dtype=torch.float32)
         if "class_counts" in accepted and "class_counts" not in kwargs:
+            # A class without samples (partial_fit's classes) counts as 1: the
+            # smallest count that keeps log-priors and margins finite.
+            counts = self.class_counts_
+            counts = np.ones(len(self.classes_)) if counts is None else counts
             kwargs["class_counts"] = torch.as_tensor(
-                self.class_counts_, dtype=torch.float32
+                np.maximum(counts, 1), dtype=torch.float32
             )
         self.criterion_ = criterion_cls(**kwargs)
         return self
@@ -741,10 +896,15 @@ class CNNClassifier(NeuralNetClassifier):
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        if self.early_stopping and self.train_split is None:
+        if self._early_stopping_on() and self.train_split is None:
             seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
             return split_keeping_copies_together(X, self.validation_fraction, seed)
-        return super().get_split_datasets(X, y, **fit_params)
+        if y is None and isinstance(X, PreparedDataset):
+            # skorch's fit passes y=None with a dataset; a stratified
+            # train_split (ValidSplit(stratified=True)) needs the labels.
+            y = X.labels
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        return _as_prepared(train), _as_prepared(valid, validation=True)
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
@@ -801,8 +961,9 @@ class CNNClassifier(NeuralNetClassifier):
 or (n_samples, 1)
             Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
             scaled to [0, 1]), any numeric rows, 4-D images, or one column of
-            image file paths (a DataFrame or object array), decoded lazily per
-            batch.
+            image file paths (a DataFrame or object array; a list, Series or
+            1-D array of paths is taken as that column), decoded lazily per
+            batch. A single path is one sample: wrap it in a list.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts.
         **fit_params : dict
@@ -813,7 +974,7 @@ or (n_samples, 1)
         self : CNNClassifier
             The fitted classifier.
         """
-        dataset = self._prepare_fit_data(X, y)
+        dataset = self._prepare_fit_data(X, y, self.classes)
         self.n_epochs_ = self._planned_epochs(len(dataset))
         fit_params.setdefault("epochs", self.n_epochs_)
         with self._seeded():
@@ -831,9 +992,11 @@ or (n_samples, 1)
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
 
-        The first call sets the classes (from ``classes`` when given, else from
-        ``y``), the class statistics and the input shape; later calls must use
-        the same features and labels among ``classes_``.
+        The first call sets the classes (from ``classes``, the argument or
+        the parameter, when given, else from ``y``), the class statistics and
+        the input shape; later calls must use the same features and labels
+        among ``classes_``. After :meth:`initialize` without data, the first
+        call only computes the class statistics from its ``y``.
 
         Parameters
         ----------
@@ -844,7 +1007,13 @@ or (n_samples, 1)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever appear; needed on the first call when
-            ``y`` does not contain every class.
+            ``y`` does not contain every class. A class absent from that
+            first ``y`` gets, with ``class_weight="balanced"`` or
+            ``"effective_number"``, the largest weight of the other classes
+            (it is the rarest so far, and ``n_c = 0`` would give an infinite
+            weight), and counts as 1 sample for criteria that take
+            ``class_counts`` (logit-adjusted, balanced softmax, LDAM), so
+            that the loss stays finite. ``class_counts_`` keeps the 0.
         **fit_params : dict
             Passed to skorch's ``partial_fit``.
 
@@ -858,11 +1027,23 @@ or (n_samples, 1)
         first_call = not (self.initialized_ and "_classes" in self.__dict__)
         self.n_epochs_ = self.max_epochs
         if first_call:
-            dataset = self._prepare_fit_data(X, y, classes)
+            dataset = self._prepare_fit_data(X, y, self._partial_fit_classes(classes))
         else:
             dataset = self._prepare_next_partial_fit(X, y)
         with self._seeded():
             return super().partial_fit(dataset, None, **fit_params)
+
+    def _partial_fit_classes(self, classes):
+        if classes is None or self.classes is None:
+            return self.classes if classes is None else classes
+        if not np.array_equal(
+            self._check_classes(classes), self._check_classes(self.classes)
+        ):
+            raise ValueError(
+                f"partial_fit got classes={list(classes)!r}, but the classes "
+                f"parameter is {list(self.classes)!r}; pass one of them."
+            )
+        return classes
 
     def _prepare_next_partial_fit(self, X, y):
         X = self._validate_fitted_X(X)
@@ -871,7 +1052,14 @@ or (n_samples, 1)
             raise ValueError(
                 f"y must have shape ({len(X)},) to match X; got {y.shape}."
             )
-        return self._to_dataset(X, self._encode_known_labels(y), training=True)
+        y_encoded = self._encode_known_labels(y)
+        if self.class_counts_ is None:
+            # Initialised without data: the first labels give the statistics.
+            self._set_class_statistics(
+                np.bincount(y_encoded, minlength=len(self.classes_))
+            )
+            self._initialize_criterion()
+        return self._to_dataset(X, y_encoded, training=True)
 
     def _encode_known_labels(self, y):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -889,7 +1077,8 @@ or (n_samples, 1)
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
 or (n_samples, 1)
-            Input in the same form as at ``fit``.
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
 
         Returns
         -------
@@ -906,7 +1095,8 @@ or (n_samples, 1)
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
 or (n_samples, 1)
-            Input in the same form as at ``fit``.
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
 
         Returns
         -------

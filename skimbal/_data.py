@@ -19,6 +19,7 @@ __all__ = [
     "PreparedDataset",
     "duplicate_groups",
     "infer_image_shape",
+    "likely_image_shape",
     "paths_to_dataset",
     "pixel_augmentation",
     "pixels_to_dataset",
@@ -172,6 +173,39 @@ def infer_image_shape(X, input_shape):
             "shape of one image as (channels, height, width) or input_shape=None."
         )
     return tuple(int(s) for s in input_shape)
+
+
+def likely_image_shape(n_features):
+    """The ``(C, s, s)`` image that rows of ``n_features`` likely flatten.
+
+    ``(1, s, s)`` when ``n_features`` is a perfect square ``s * s``, and
+    ``(3, s, s)`` when it is three times one, for sides ``s >= 4``. Smaller
+    "images" (4, 9, 12 or 27 features) are more likely tabular data, such
+    as the small data sets of scikit-learn's estimator checks.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features per row.
+
+    Returns
+    -------
+    shape : tuple of int or None
+        ``None`` when no such square image has ``n_features`` pixels.
+
+    Examples
+    --------
+    >>> from skimbal._data import likely_image_shape
+    >>> likely_image_shape(784), likely_image_shape(3 * 32 * 32)
+    ((1, 28, 28), (3, 32, 32))
+    >>> likely_image_shape(9) is None, likely_image_shape(20) is None
+    (True, True)
+    """
+    for channels in (1, 3):
+        side = math.isqrt(n_features // channels)
+        if side >= 4 and channels * side * side == n_features:
+            return (channels, side, side)
+    return None
 
 
 def paths_to_dataset(paths, y, *, transform, eval_transform=None):

@@ -18,6 +18,7 @@ from torchvision.transforms import v2
 __all__ = [
     "MAX_IMAGE_PIXELS",
     "ImagePathDataset",
+    "as_path_column",
     "check_augment",
     "check_image_paths",
     "is_path_column",
@@ -94,6 +95,74 @@ def _column_values_or_none(X):
     if values.size == 0 or not all(_is_path(value) for value in values):
         return None
     return values
+
+
+def as_path_column(X, column_name=None):
+    """Return 1-D image paths as a one-column path input; other X unchanged.
+
+    A list, tuple, 1-D numpy array or :class:`pandas.Series` whose entries
+    are all ``str`` or :class:`os.PathLike` is unambiguous: one path per
+    sample. It becomes an ``(n_samples, 1)`` object array, or a one-column
+    DataFrame when there is a column name: a named Series keeps its own
+    name (it is ``X[[name]]``), any other 1-D input takes ``column_name``
+    (the name the estimator was fitted with, so that scikit-learn's feature
+    name check passes). 1-D numbers are left as they are, for scikit-learn's
+    validation to reject.
+
+    Parameters
+    ----------
+    X : object
+        Candidate input of a classifier.
+    column_name : str or None, default=None
+        Name for a column made from input without a name of its own.
+
+    Returns
+    -------
+    X : object
+        ``X`` as a path column, or ``X`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a single path: that is one sample, which scikit-learn's
+        API takes as a list of one.
+
+    Examples
+    --------
+    >>> from skimbal._images import as_path_column
+    >>> as_path_column(["a.png", "b.png"])
+    array([['a.png'],
+           ['b.png']], dtype=object)
+    >>> as_path_column(["a.png"], column_name="path")
+        path
+    0  a.png
+    >>> as_path_column("a.png")
+    Traceback (most recent call last):
+    ...
+    TypeError: X must hold one image path per sample, not a single path; got \
+'a.png'. Wrap it in a list: [X].
+    """
+    import pandas as pd
+
+    if isinstance(X, str | os.PathLike):
+        raise TypeError(
+            "X must hold one image path per sample, not a single path; got "
+            f"{X!r}. Wrap it in a list: [X]."
+        )
+    if isinstance(X, pd.Series):
+        if isinstance(X.name, str):
+            column_name = X.name
+        values = X.to_numpy(dtype=object)
+    elif isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.ndim == 1):
+        values = X
+    else:
+        return X
+    if len(values) == 0 or not all(_is_path(value) for value in values):
+        return X
+    values = np.array([os.fspath(value) for value in values], dtype=object)
+    if column_name is None:
+        return values.reshape(-1, 1)
+    return pd.DataFrame({column_name: values})
 
 
 def path_column_values(X):

@@ -1,6 +1,7 @@
 """CNNClassifier: labels, input shapes, class statistics, validation, state."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -9,9 +10,10 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 
 from skimbal import CNNClassifier
-from skimbal.losses import FocalLoss
+from skimbal.losses import CRITERIA, FocalLoss
 
 
 def small_clf(**params):
@@ -100,6 +102,33 @@ def test_rows_without_input_shape_become_1_by_d_images(digits_rows):
     assert clf.module_.blocks[0][0].in_channels == 1
 
 
+@pytest.mark.parametrize(
+    ("n_features", "likely"),
+    [(64, "(1, 8, 8)"), (256, "(1, 16, 16)"), (3 * 16 * 16, "(3, 16, 16)")],
+)
+def test_square_rows_without_input_shape_warn(n_features, likely):
+    X = np.random.RandomState(0).rand(20, n_features).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = small_clf(max_epochs=1)
+    with pytest.warns(UserWarning, match=rf"1 x 1 x {n_features}.*{likely}") as info:
+        clf.fit(X, y)
+    assert info[0].filename == __file__  # points at the call to fit
+    assert clf.input_shape_ == (1, 1, n_features)  # a warning, not a guess
+    with pytest.warns(UserWarning, match="input_shape=None"):
+        small_clf(max_epochs=1).partial_fit(X, y)
+
+
+@pytest.mark.parametrize("n_features", [4, 9, 12, 20, 27, 63])
+def test_rows_that_are_no_likely_image_do_not_warn(n_features):
+    X = np.random.RandomState(0).rand(20, n_features).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small_clf(max_epochs=1).fit(X, np.arange(20) % 2)
+        small_clf(max_epochs=1, input_shape=(1, 1, 64)).fit(
+            np.zeros((20, 64)), np.arange(20) % 2
+        )
+
+
 def test_four_d_arrays_are_accepted(digits_rows):
     X, y = digits_rows
     images = X.reshape(-1, 1, 8, 8)
@@ -166,6 +195,39 @@ def test_prior_losses_receive_class_counts():
     y = np.array([0] * 30 + [1] * 10)
     clf = small_clf(criterion="balanced_softmax", max_epochs=1).fit(X, y)
     np.testing.assert_array_equal(clf.criterion_.class_counts.numpy(), [30, 10])
+
+
+@pytest.mark.parametrize(
+    "class_weight", [None, "balanced", "effective_number", {2: 3.0}], ids=str
+)
+@pytest.mark.parametrize("criterion", sorted(CRITERIA))
+def test_partial_fit_with_a_class_absent_from_y(criterion, class_weight):
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(criterion=criterion, class_weight=class_weight, max_epochs=1)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(clf.class_counts_, [30, 10, 0])
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+    if clf.class_weight_ is not None:
+        assert np.all(np.isfinite(clf.class_weight_)) and clf.class_weight_[2] > 0
+    # The absent class arrives later and trains with a finite loss too.
+    clf.partial_fit(X[:10], np.full(10, 2))
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_absent_class_gets_the_largest_weight_and_a_count_of_one():
+    X = np.random.RandomState(0).rand(40, 4).astype(np.float32)
+    y = np.array([0] * 30 + [1] * 10)
+    clf = small_clf(class_weight="balanced", criterion="logit_adjusted", max_epochs=1)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    # n / (K * n_c) for the present classes, with K = 3 classes in all.
+    np.testing.assert_allclose(clf.class_weight_, [40 / 90, 40 / 30, 40 / 30])
+    np.testing.assert_array_equal(clf.criterion_.class_counts.numpy(), [30, 10, 1])
+    clf = small_clf(class_weight="effective_number", class_weight_beta=0.9)
+    clf.set_params(max_epochs=1).partial_fit(X, y, classes=[0, 1, 2])
+    raw = np.array([1 / (1 - 0.9**30), 1 / (1 - 0.9**10), 1 / (1 - 0.9**10)])
+    np.testing.assert_allclose(clf.class_weight_, raw * 3 / raw.sum())
 
 
 # -- nested parameters -------------------------------------------------------
@@ -239,6 +301,45 @@ def test_callable_augment_is_applied_to_training_not_validation(digits_rows):
     assert torch.equal(train[0][0], 1 - train.without_augmentation()[0][0])
     fitted = clone(clf).set_params(max_epochs=1).fit(X, y)
     assert pickle.loads(pickle.dumps(fitted)).augment.__class__ is _Invert
+
+
+class _RecordFirstTrainingBatch(Callback):
+    def initialize(self):
+        self.images = None
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and self.images is None:
+            self.images = batch[0].clone()
+
+
+def test_torchvision_v2_transform_as_augment(digits_rows):
+    from torchvision.transforms import v2
+
+    X, y = digits_rows
+    flip = v2.RandomHorizontalFlip(p=1.0)  # an nn.Module, and deterministic
+    images = torch.from_numpy(X[:64].reshape(64, 1, 8, 8))
+    recorder = _RecordFirstTrainingBatch()
+    clf = small_clf(
+        input_shape=(1, 8, 8),
+        augment=flip,
+        max_epochs=1,
+        iterator_train__shuffle=False,
+        callbacks=[("record", recorder)],
+    )
+    assert clf.get_params()["augment"] is flip
+    clf.fit(X, y)
+    assert torch.equal(recorder.images, images.flip(-1))  # trained on flips
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert isinstance(restored.augment, v2.RandomHorizontalFlip)
+    # set_params takes one too, before and after fitting, and clones keep it.
+    clf.set_params(augment=v2.RandomVerticalFlip(p=1.0))
+    assert isinstance(clf.augment, v2.RandomVerticalFlip)
+    assert "augment" not in clf.prefixes_  # not taken for a network component
+    plain = small_clf(input_shape=(1, 8, 8)).set_params(augment=flip)
+    assert plain.augment is flip
+    assert isinstance(clone(plain).augment, v2.RandomHorizontalFlip)
 
 
 # -- mixed precision --------------------------------------------------------------
@@ -382,6 +483,75 @@ def test_round_trips_give_identical_predictions(
     np.testing.assert_array_equal(restored.classes_, fitted_digits.classes_)
 
 
+def test_save_params_then_load_params_into_a_new_classifier(digits_rows, tmp_path):
+    X, y = digits_rows
+    labels = np.array(list("abcdefghij"))[y]
+    params = {"input_shape": (1, 8, 8), "module__filters": (4,), "max_epochs": 2}
+    clf = small_clf(**params).fit(X, labels)
+    clf.save_params(f_params=tmp_path / "w.pt")
+    new = small_clf(**params, classes=clf.classes_, random_state=1)
+    assert new.initialize() is new
+    new.load_params(f_params=tmp_path / "w.pt")
+    np.testing.assert_array_equal(new.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(new.predict(X), clf.predict(X))
+    assert (new.input_kind_, new.n_features_in_) == ("pixels", 64)
+    assert new.class_counts_ is None  # nothing was learned from data
+
+
+def test_initialize_without_data_builds_the_network_from_parameters():
+    clf = CNNClassifier(input_shape=(1, 8, 8), classes=[1, 0], class_weight="balanced")
+    clf.initialize()
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.input_shape_ == (1, 8, 8) and clf.n_features_in_ == 64
+    assert clf.module_(torch.zeros(3, 1, 8, 8)).shape == (3, 2)
+    assert clf.predict_proba(np.zeros((3, 64))).shape == (3, 2)
+    with pytest.raises(ValueError, match="X has 63 features"):
+        clf.predict(np.zeros((3, 63)))
+    # Until labels are seen, the classes count as equally frequent.
+    np.testing.assert_array_equal(clf.class_weight_, [1.0, 1.0])
+    # The first partial_fit learns the class statistics from its labels.
+    X = np.random.RandomState(0).rand(40, 64).astype(np.float32)
+    clf.set_params(max_epochs=1).partial_fit(X, np.array([0] * 30 + [1] * 10))
+    np.testing.assert_array_equal(clf.class_counts_, [30, 10])
+    np.testing.assert_allclose(clf.criterion_.weight.numpy(), [40 / 60, 40 / 20])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({}, r"classes and input_shape.*classes=None, input_shape=None"),
+        ({"classes": [0, 1]}, r"input_shape.*input_shape=None"),
+        ({"input_shape": (1, 8, 8)}, r"classes.*classes=None"),
+        ({"classes": [0], "input_shape": (1, 8, 8)}, "at least 2 labels"),
+    ],
+)
+def test_initialize_without_data_names_the_parameters_it_needs(params, match):
+    with pytest.raises(ValueError, match=match):
+        CNNClassifier(**params).initialize()
+
+
+def test_initialize_after_fit_keeps_what_fit_learned(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), max_epochs=1).fit(X, y % 2)
+    clf.initialize()  # fresh weights, same classes and shape
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_classes_parameter_sets_classes_at_fit(digits_rows):
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), classes=[0, 1, 2], max_epochs=1)
+    clf.fit(X, y % 2)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(clf.class_counts_[2], 0)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    assert clone(clf).get_params()["classes"] == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"labels \[3\]"):
+        clf.fit(X, y % 4)
+    with pytest.raises(ValueError, match="classes"):
+        small_clf(classes=[0, 1]).partial_fit(X, y % 2, classes=[0, 1, 2])
+
+
 def test_device_auto_is_kept_as_a_parameter(fitted_digits):
     assert fitted_digits.get_params()["device"] == "auto"
     assert clone(fitted_digits).get_params()["device"] == "auto"
@@ -451,6 +621,29 @@ def test_balanced_batches_draw_classes_equally_often():
         small_clf(balanced_batches=True, iterator_train__shuffle=True).fit(X, y)
 
 
+@pytest.mark.parametrize("stratified", [False, True])
+def test_custom_train_split_with_balanced_batches(stratified):
+    from skorch.dataset import ValidSplit
+
+    X = np.random.RandomState(0).rand(200, 4).astype(np.float32)
+    y = np.array(["common"] * 180 + ["rare"] * 20)
+    clf = small_clf(
+        train_split=ValidSplit(5, stratified=stratified),
+        balanced_batches=True,
+        augment=_Invert(),
+        max_epochs=2,
+    ).fit(X, y)
+    assert np.all(np.isfinite(clf.history_[:, "valid_loss"]))
+    train, valid = clf.get_split_datasets(clf._prepare_fit_data(X, y))
+    assert len(train.labels) == 160 and len(valid.labels) == 40
+    if stratified:  # stratified on the encoded labels: a fifth of each class
+        np.testing.assert_array_equal(np.bincount(valid.labels), [36, 4])
+    # Validation data are seen as at predict time, without augmentation.
+    index = int(valid.dataset.indices[0])
+    assert torch.equal(valid[0][0], torch.from_numpy(X[index].reshape(1, 1, 4)))
+    assert torch.equal(train[0][0], 1 - train.without_augmentation()[0][0])
+
+
 def test_early_stopping_split_keeps_copies_together(digits_rows):
     from imblearn.over_sampling import RandomOverSampler
 
@@ -468,11 +661,12 @@ def test_early_stopping_split_keeps_copies_together(digits_rows):
     assert len(set(duplicate_groups(X_over))) == len(X)  # copies were there
 
 
-def test_early_stopping_stops_and_restores_best_weights(digits_rows):
+@pytest.mark.parametrize("early_stopping", [True, np.True_], ids=["bool", "np.bool"])
+def test_early_stopping_stops_and_restores_best_weights(digits_rows, early_stopping):
     X, y = digits_rows
     clf = small_clf(
         input_shape=(1, 8, 8),
-        early_stopping=True,
+        early_stopping=early_stopping,
         n_iter_no_change=2,
         max_epochs=200,
         lr=0.01,

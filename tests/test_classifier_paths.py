@@ -1,5 +1,8 @@
 """CNNClassifier on image files given as a column of paths, and on backbones."""
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -130,6 +133,68 @@ def test_pixels_at_predict_after_paths_at_fit(image_folder):
     clf = tiny(max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="fitted on paths but X holds pixels"):
         clf.predict(np.zeros((2, 768)))
+
+
+def _one_d_paths(column, form):
+    return {
+        "list": column.tolist(),
+        "tuple of Path": tuple(Path(path) for path in column),
+        "series": column,
+        "unnamed series": column.rename(None),
+        "object array": column.to_numpy(dtype=object),
+        "str array": np.array(column.tolist()),
+    }[form]
+
+
+ONE_D_FORMS = [
+    "list",
+    "tuple of Path",
+    "series",
+    "unnamed series",
+    "object array",
+    "str array",
+]
+
+
+@pytest.fixture(scope="module")
+def fitted_on_path_column(image_folder):
+    X, y = load_image_folder(image_folder)
+    return tiny(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("form", ONE_D_FORMS)
+def test_one_d_paths_at_predict(image_folder, fitted_on_path_column, form):
+    X, _ = load_image_folder(image_folder)
+    clf = fitted_on_path_column
+    given = _one_d_paths(X["path"], form)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        proba = clf.predict_proba(given)
+        predicted = clf.predict(given)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    np.testing.assert_array_equal(predicted, clf.predict(X))
+
+
+@pytest.mark.parametrize("form", ["list", "series", "str array"])
+def test_one_d_paths_at_fit(image_folder, fitted_on_path_column, form):
+    X, y = load_image_folder(image_folder)
+    given = _one_d_paths(X["path"], form)
+    clf = tiny(max_epochs=1).fit(given, y)
+    assert clf.input_kind_ == "paths" and clf.n_features_in_ == 1
+    np.testing.assert_array_equal(
+        clf.predict_proba(given), fitted_on_path_column.predict_proba(X)
+    )
+
+
+def test_a_single_path_asks_for_a_list(image_folder, fitted_on_path_column):
+    X, y = load_image_folder(image_folder)
+    path = X["path"].iloc[0]
+    with pytest.raises(TypeError, match=r"single path.*\[X\]"):
+        fitted_on_path_column.predict(path)
+    with pytest.raises(TypeError, match="single path"):
+        fitted_on_path_column.predict_proba(Path(path))
+    with pytest.raises(TypeError, match="single path"):
+        tiny(max_epochs=1).fit(path, y[:1])
 
 
 def test_augmentation_only_at_training(image_folder):

@@ -708,7 +708,7 @@ def _base_classifier(estimator, X, random_state):
         )
     clf = clone(estimator)
     # Balanced batches is a strategy of its own, not a setting of the others.
-    if clf.get_params().get("balanced_batches") is True:
+    if bool(clf.get_params().get("balanced_batches", False)):
         clf.set_params(balanced_batches=False)
     return clf
 

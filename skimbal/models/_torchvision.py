@@ -5,6 +5,7 @@ import functools
 import numbers
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
@@ -148,13 +149,20 @@ def _load_state_dict(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} does not exist.")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+        with warnings.catch_warnings():
+            # On a file that is not a checkpoint, torch's unpickler may warn
+            # about the bytes it misreads ("Detected pickle protocol ...").
+            warnings.simplefilter("ignore")
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        # Not torch's message: it advises weights_only=False, which would
+        # run any code a malicious file holds.
         raise ValueError(
-            f"cannot read a state dict from weights file {path!r} with "
-            f"torch.load(weights_only=True): {exc}. Save model.state_dict() "
-            "(not the model object) with torch.save."
-        ) from exc
+            f"weights file {path!r} is not a valid PyTorch state-dict file: "
+            "torch.load(weights_only=True) cannot read it. Save the weights "
+            "with torch.save(model.state_dict(), path); a pickled model object "
+            "or a file in another format cannot be loaded safely."
+        ) from None
     if isinstance(loaded, Mapping) and not all(
         isinstance(value, torch.Tensor) for value in loaded.values()
     ):
@@ -337,7 +345,8 @@ class TorchvisionBackbone(nn.Module):
         ``requires_grad=False`` and the BatchNorm layers keep their running
         statistics (they stay in eval mode). A first convolution newly made
         for ``in_channels != 3`` without pretrained weights has nothing to
-        preserve and stays trainable.
+        preserve and stays trainable. Without ``weights`` the frozen layers
+        keep random values, which warns (``UserWarning``).
 
     Attributes
     ----------
@@ -357,8 +366,9 @@ class TorchvisionBackbone(nn.Module):
         the URL to download and the file path to store it under), or if a
         weights file does not exist.
     ValueError
-        For an unknown model or weights name, or a state dict whose keys or
-        shapes do not fit the model.
+        For an unknown model or weights name, a weights file that is not a
+        PyTorch state-dict file, or a state dict whose keys or shapes do not
+        fit the model.
 
     See Also
     --------
@@ -461,6 +471,17 @@ class TorchvisionBackbone(nn.Module):
             loaded = True
             new_first_conv = False
         self.pretrained = loaded
+        if freeze and not loaded:
+            warnings.warn(
+                f"freeze=True without pretrained weights: the frozen backbone of "
+                f"{self.name!r} keeps its random weights, so only the new head "
+                "trains, on random features. Pass pretrained weights (weights=, "
+                "or module__weights= in CNNClassifier: a weights name such as "
+                "'DEFAULT' from the torch hub cache, or a state dict file), or "
+                "use freeze=False.",
+                UserWarning,
+                stacklevel=2,
+            )
         if hasattr(model, "transform_input"):
             # Pretrained GoogLeNet / Inception expect their own input scaling
             # and convert ImageNet-normalised input to it (torchvision's

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import warnings
 
 import pytest
 import torch
@@ -174,7 +175,7 @@ def test_state_dict_of_another_architecture(tmp_path):
     [
         ([1, 2, 3], "does not hold a state dict"),
         ({}, "does not hold a state dict"),
-        (b"not a torch file", "cannot read a state dict"),
+        (b"not a torch file", "not a valid PyTorch state-dict file"),
     ],
 )
 def test_file_without_state_dict(tmp_path, content, match):
@@ -186,6 +187,31 @@ def test_file_without_state_dict(tmp_path, content, match):
     with pytest.raises(ValueError, match=match) as info:
         TorchvisionBackbone("resnet18", weights=path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)) * 8,
+        b"\x80\x09" + bytes(range(255, -1, -1)) * 8,  # claims pickle protocol 9
+        os.urandom(2000),
+    ],
+    ids=["bytes", "pickle protocol 9", "random"],
+)
+def test_garbage_weights_file_gets_a_safe_message(tmp_path, content):
+    path = tmp_path / "garbage.pth"
+    path.write_bytes(content)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as info:
+            TorchvisionBackbone("resnet18", weights=str(path))
+    message = str(info.value)
+    assert str(path) in message
+    assert "not a valid PyTorch state-dict file" in message
+    assert "torch.save(model.state_dict(), path)" in message
+    assert "weights_only=False" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert [str(w.message) for w in caught] == []  # e.g. "Detected pickle protocol"
 
 
 # -- input channels ----------------------------------------------------------
@@ -252,7 +278,8 @@ def test_freeze_trains_only_the_head(resnet18_file):
 
 def test_freeze_keeps_new_first_conv_trainable_only_without_weights(resnet18_file):
     _, path = resnet18_file
-    fresh = TorchvisionBackbone("resnet18", in_channels=1, freeze=True)
+    with pytest.warns(UserWarning, match="random weights"):
+        fresh = TorchvisionBackbone("resnet18", in_channels=1, freeze=True)
     assert fresh.model.conv1.weight.requires_grad
     assert not fresh.model.layer1[0].conv1.weight.requires_grad
     pretrained = TorchvisionBackbone(
@@ -260,6 +287,27 @@ def test_freeze_keeps_new_first_conv_trainable_only_without_weights(resnet18_fil
     )
     assert not pretrained.model.conv1.weight.requires_grad
     assert pretrained.model.fc.weight.requires_grad
+
+
+def test_freeze_without_weights_warns(resnet18_file):
+    with pytest.warns(UserWarning, match=r"random weights.*module__weights=") as info:
+        TorchvisionBackbone("resnet18", freeze=True)
+    assert info[0].filename == __file__  # points at the caller
+    _, path = resnet18_file
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TorchvisionBackbone("resnet18", weights=path, freeze=True)
+        TorchvisionBackbone("resnet18")  # random and trained: nothing to say
+
+
+def test_classifier_with_frozen_random_backbone_warns():
+    from skimbal import CNNClassifier
+
+    clf = CNNClassifier(
+        module="resnet18", module__freeze=True, classes=[0, 1], input_shape=(3, 32, 32)
+    )
+    with pytest.warns(UserWarning, match="module__weights="):
+        clf.initialize()
 
 
 def test_unfrozen_batchnorm_trains():
@@ -382,7 +430,8 @@ def test_auxiliary_heads_are_removed(tmp_path):
 
 
 def test_backbone_pickles(tmp_path):
-    net = TorchvisionBackbone("resnet18", num_classes=2, freeze=True)
+    with pytest.warns(UserWarning, match="random weights"):
+        net = TorchvisionBackbone("resnet18", num_classes=2, freeze=True)
     clone = pickle.loads(pickle.dumps(net))
     x, _ = _tiny_batch()
     net.eval()
