@@ -596,3 +596,37 @@ def test_pretrained_backbone_loads_without_its_weights_file(
     loaded = load_model(tmp_path / "m")
     assert loaded.module__weights == str(weights_file)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+SKORCH_ROUTE = """
+import sys
+import numpy as np
+from skimbal import CNNClassifier
+
+folder = sys.argv[1]
+new = CNNClassifier(
+    input_shape=(1, 8, 8), classes=[0, 1], module__filters=(4,), random_state=0
+)
+new.initialize()
+new.load_params(f_params=folder + "/weights.pt")
+np.save(folder + "/proba.npy", new.predict_proba(np.load(folder + "/X.npy")))
+"""
+
+
+def test_skorch_save_params_route_in_a_fresh_process(odd_digits, tiny, tmp_path):
+    X, y = odd_digits
+    clf = tiny().fit(X, y)
+    clf.save_params(f_params=str(tmp_path / "weights.pt"))
+    np.save(tmp_path / "X.npy", X[:50])
+    done = subprocess.run(
+        [sys.executable, "-c", SKORCH_ROUTE, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "proba.npy"), clf.predict_proba(X[:50])
+    )
