@@ -241,3 +241,29 @@ def test_save_model_and_class_prior_train(tmp_path):
 def test_version():
     result = run("--version")
     assert result.exit_code == 0 and result.output.startswith("skimbal, version")
+
+
+def test_summary_says_when_no_strategy_beat_plain():
+    import pandas as pd
+
+    from skimbal.cli import _summary
+
+    table = pd.DataFrame(
+        {
+            "f1_mean": [0.0, 0.0],
+            "f1_std": [0.0, 0.0],
+            "tied_with_best": [True, True],
+            "beats_plain": [False, False],
+        },
+        index=pd.Index(["plain", "oversample"], name="strategy"),
+    )
+    metadata = {
+        "scoring": "f1",
+        "best_strategy": "plain",
+        "top_strategy": "plain",
+        "class_prior_text": "as if cat and dog were equally frequent",
+        "threshold": 0.5,
+    }
+    text = _summary(StrategyReport(table, table, metadata=metadata))
+    assert "No strategy beat plain significantly (plain: f1 0.000 ± 0.000)." in text
+    assert "statistically tied with it: oversample" in text

@@ -332,3 +332,32 @@ def test_describe_class_prior(class_prior, classes, pos_label, expected):
 def test_describe_class_prior_refuses_what_check_refuses():
     with pytest.raises(ValueError, match="class_prior='even'"):
         describe_class_prior("even", ["cat", "dog"])
+
+
+def test_minority_class_fixes_the_f1_scorer_for_string_labels():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.model_selection import cross_val_score
+
+    from skimbal.metrics import minority_class
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (60, 2)), rng.normal(2, 1, (12, 2))]
+    y = np.array(["dog"] * 60 + ["cat"] * 12)
+    assert minority_class(y) == "cat"
+    assert minority_class([0, 0, 1, 1]) == 1  # a tie: the later label
+    assert minority_class(np.array([3, 3, 7])) == 7
+    # scoring="f1" gives NaN with string labels; the minority scorer does not.
+    with pytest.warns(UserWarning):
+        naive = cross_val_score(LogisticRegression(), X, y, scoring="f1", cv=3)
+    assert np.isnan(naive).all()
+    fixed = cross_val_score(
+        LogisticRegression(),
+        X,
+        y,
+        scoring=make_scorer(f1_score, pos_label=minority_class(y)),
+        cv=3,
+    )
+    assert np.isfinite(fixed).all() and fixed.mean() > 0.5
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        minority_class(["cat", "cat"])

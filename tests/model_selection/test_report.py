@@ -88,6 +88,8 @@ def test_precision_recall_and_confusion_matrices(report):
     ax = report.plot_precision_recall()
     names = {text.get_text().split(" (")[0] for text in ax.get_legend().get_texts()}
     assert {report.best_strategy_, "plain"} <= names
+    # The legend's AP is pooled over folds, unlike the table's mean: said.
+    assert "AP pooled over folds" in ax.get_title()
     # Chance level at the balanced prior: half the weight is positive.
     assert "chance (0.50)" in {text.get_text() for text in ax.get_legend().get_texts()}
     figure = report.plot_confusion_matrices()
