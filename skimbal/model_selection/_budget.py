@@ -35,8 +35,8 @@ def step_budget(estimator, n_samples):
     --------
     >>> from skimbal import CNNClassifier
     >>> from skimbal.model_selection._budget import step_budget
-    >>> step_budget(CNNClassifier(max_epochs=10, batch_size=64), 1000)
-    {'max_epochs': 1, 'min_steps': 160}
+    >>> step_budget(CNNClassifier(max_epochs=10, batch_size=64), 2000)
+    {'max_epochs': 1, 'min_steps': 320}
     >>> step_budget(CNNClassifier(max_epochs=10, batch_size=64), 100)
     {'max_epochs': 1, 'min_steps': 200}
     """
