@@ -422,7 +422,13 @@ class CNNClassifier(NeuralNetClassifier):
 
     @property
     def initialized_(self):
-        return self.__dict__.get("_initialized", False)
+        # Missing until skorch's __init__ sets it, as on a plain skorch net:
+        # skorch's __setattr__ lets __init__ store torch modules (a criterion
+        # or module instance) only while hasattr(net, "initialized_") is False.
+        try:
+            return self.__dict__["_initialized"]
+        except KeyError:
+            raise AttributeError("initialized_") from None
 
     @initialized_.setter
     def initialized_(self, value):

@@ -735,3 +735,20 @@ def test_deferred_reweighting_starts_at_its_share_of_the_planned_epochs(odd_digi
     # 128 rows: 2 steps an epoch, 40 steps = 20 epochs; weights from epoch 11.
     assert clf.n_epochs_ == 20
     assert dict(clf.callbacks_)["drw"].start_epoch_ == 11
+
+
+def test_criterion_and_module_instances_are_accepted_at_construction(odd_digits):
+    X, y = odd_digits
+    criterion = torch.nn.CrossEntropyLoss()
+    clf = CNNClassifier(
+        criterion=criterion,
+        input_shape=(1, 8, 8),
+        max_epochs=1,
+        min_steps=0,
+        module__filters=(4,),
+        random_state=0,
+    )
+    assert clf.criterion is criterion
+    clf.fit(X[:100], y[:100])
+    assert isinstance(clf.criterion_, torch.nn.CrossEntropyLoss)
+    assert clone(clf).criterion is not None
