@@ -264,3 +264,41 @@ def mnist_5k():
 
     X, y = mnist_data()
     return np.asarray(X, dtype=np.uint8), np.asarray(y, dtype=np.int64)
+
+
+# -- the MNIST odd-vs-even study data (bench_imbalance, bench_trusted_model) ----
+
+#: Seed of the balanced test set held out first.
+TEST_SEED = 12345
+
+
+def odd_even_split(X, y, test_per_class, seed=TEST_SEED):
+    """Balanced test set first, then the training pool; labels 1 = odd digit."""
+    target = (y % 2).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    test = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(target == label), test_per_class, replace=False)
+            for label in (0, 1)
+        ]
+    )
+    pool = np.setdiff1d(np.arange(len(y)), test)
+    return (X[pool], target[pool]), (X[test], target[test])
+
+
+def imbalanced_training_set(X, y, ratio, seed):
+    """All negatives, and ``n_negatives // ratio`` positives drawn with ``seed``."""
+    negatives = np.flatnonzero(y == 0)
+    positives = np.flatnonzero(y == 1)
+    n_positive = max(1, len(negatives) // ratio)
+    rng = np.random.default_rng(seed)
+    kept = np.sort(
+        np.concatenate([negatives, rng.choice(positives, n_positive, replace=False)])
+    )
+    return X[kept], y[kept]
+
+
+def mean_std(values, digits=3):
+    """``"mean ± std"`` of a sequence of numbers (population std)."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"

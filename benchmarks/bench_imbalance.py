@@ -44,6 +44,7 @@ import time
 import _common  # first: puts this checkout on sys.path before skimbal
 import numpy as np
 import pandas as pd
+from _common import TEST_SEED, imbalanced_training_set, odd_even_split
 from imblearn.pipeline import Pipeline
 from joblib import Parallel, delayed
 from sklearn.base import clone
@@ -58,37 +59,7 @@ FIGURE_NAME = "imbalance.png"
 TABLE_NAME = "imbalance.csv"
 TUNED_NAME = "imbalance_tuned.csv"
 TEST_PER_CLASS = 500
-TEST_SEED = 12345
 AIM_F1 = 0.93
-
-
-# -- data ------------------------------------------------------------------------
-
-
-def odd_even_split(X, y, test_per_class, seed=TEST_SEED):
-    """Balanced test set first, then the training pool; labels 1 = odd digit."""
-    target = (y % 2).astype(np.int64)
-    rng = np.random.default_rng(seed)
-    test = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(target == label), test_per_class, replace=False)
-            for label in (0, 1)
-        ]
-    )
-    pool = np.setdiff1d(np.arange(len(y)), test)
-    return (X[pool], target[pool]), (X[test], target[test])
-
-
-def imbalanced_training_set(X, y, ratio, seed):
-    """All negatives, and ``n_negatives // ratio`` positives drawn with ``seed``."""
-    negatives = np.flatnonzero(y == 0)
-    positives = np.flatnonzero(y == 1)
-    n_positive = max(1, len(negatives) // ratio)
-    rng = np.random.default_rng(seed)
-    kept = np.sort(
-        np.concatenate([negatives, rng.choice(positives, n_positive, replace=False)])
-    )
-    return X[kept], y[kept]
 
 
 # -- candidates ------------------------------------------------------------------

@@ -27,7 +27,6 @@ import sys
 import time
 
 import _common  # first: puts this checkout on sys.path before skimbal
-import numpy as np
 import pandas as pd
 
 from skimbal import CNNClassifier
@@ -96,11 +95,6 @@ def run(args):
     return pd.DataFrame(rows), pd.DataFrame(best)
 
 
-def _pm(values):
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():.3f} ± {values.std():.3f}"
-
-
 def report(args, runs, best, load, seconds):
     lines = [
         f"# Small data: {args.n_samples} generated defect images at 1:10",
@@ -138,10 +132,10 @@ def report(args, runs, best, load, seconds):
         rows = [
             [
                 name,
-                _pm(group["f1"]),
-                _pm(group["f1_at_0.5"]),
-                _pm(group["threshold"]),
-                _pm(group["average_precision"]),
+                _common.mean_std(group["f1"]),
+                _common.mean_std(group["f1_at_0.5"]),
+                _common.mean_std(group["threshold"]),
+                _common.mean_std(group["average_precision"]),
             ]
             for name, group in part.groupby("strategy", sort=False)
         ]

@@ -37,6 +37,7 @@ import time
 import _common  # first: puts this checkout on sys.path before skimbal
 import numpy as np
 import pandas as pd
+from _common import imbalanced_training_set, odd_even_split
 from sklearn.metrics import f1_score
 
 from skimbal.datasets import load_digits_images
@@ -46,7 +47,6 @@ from skimbal.model_selection import compare_strategies
 RESULT_NAME = "trusted_model.md"
 TABLE_NAME = "trusted_model.csv"
 TEST_PER_CLASS = 500
-TEST_SEED = 12345
 RATIO = 100
 PRIORS = ("balanced", "train")
 
@@ -54,32 +54,6 @@ PRIORS = ("balanced", "train")
 def test_priors(ratio):
     """The prevalence each run's test F1 is computed at."""
     return {"balanced": "balanced", "train": 1 / (ratio + 1)}
-
-
-def odd_even_split(X, y, test_per_class, seed=TEST_SEED):
-    """Balanced test set first, then the training pool; labels 1 = odd digit."""
-    target = (y % 2).astype(np.int64)
-    rng = np.random.default_rng(seed)
-    test = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(target == label), test_per_class, replace=False)
-            for label in (0, 1)
-        ]
-    )
-    pool = np.setdiff1d(np.arange(len(y)), test)
-    return (X[pool], target[pool]), (X[test], target[test])
-
-
-def imbalanced_training_set(X, y, ratio, seed):
-    """All negatives, and ``n_negatives // ratio`` positives drawn with ``seed``."""
-    negatives = np.flatnonzero(y == 0)
-    positives = np.flatnonzero(y == 1)
-    n_positive = max(1, len(negatives) // ratio)
-    rng = np.random.default_rng(seed)
-    kept = np.sort(
-        np.concatenate([negatives, rng.choice(positives, n_positive, replace=False)])
-    )
-    return X[kept], y[kept]
 
 
 def test_f1(y_test, proba, threshold, test_prior):
@@ -170,11 +144,6 @@ def summarise(runs):
     return lines
 
 
-def _pm(values):
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():.3f} ± {values.std():.3f}"
-
-
 def report(args, runs, summary, seconds, load):
     lines = [
         f"# Trusted model: {args.data} odd vs even at 1:{args.ratio}",
@@ -203,9 +172,10 @@ def report(args, runs, summary, seconds, load):
         lines += [
             f"## class_prior={prior_name!r}",
             "",
-            f"- test F1 of the returned model: **{_pm(per_seed['chosen_test_f1'])}**",
+            "- test F1 of the returned model: "
+            f"**{_common.mean_std(per_seed['chosen_test_f1'])}**",
             f"- selection regret (best strategy's test F1 - chosen's): "
-            f"**{_pm(per_seed['regret'])}**",
+            f"**{_common.mean_std(per_seed['regret'])}**",
             "",
             _common.markdown_table(
                 [
@@ -238,10 +208,10 @@ def report(args, runs, summary, seconds, load):
             rows.append(
                 [
                     name,
-                    _pm(group["cv_f1"]),
-                    _pm(group["test_f1"]),
-                    _pm(group["test_f1_at_0.5"]),
-                    _pm(group["threshold"]),
+                    _common.mean_std(group["cv_f1"]),
+                    _common.mean_std(group["test_f1"]),
+                    _common.mean_std(group["test_f1_at_0.5"]),
+                    _common.mean_std(group["threshold"]),
                     f"{int(group['chosen'].sum())}/{len(group)}",
                     f"{int(group['tied'].sum())}/{len(group)}",
                 ]
