@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
-from ..metrics import check_class_prior, describe_class_prior
+from ..metrics import check_class_prior, describe_class_prior, minority_class
 from ._backend import check_backend, parallel_backend
 from ._budget import step_budget
 from ._fits import chunk_size_for, holdout_splits, progress_bar, run_fits
@@ -683,8 +683,7 @@ def resolve_pos_label(y, pos_label):
             )
         return None
     if pos_label is None:
-        # argmin over the reversed counts: on a tie, the later label wins.
-        return _python_scalar(classes[len(classes) - 1 - np.argmin(counts[::-1])])
+        return minority_class(y)  # on a tie, the later label
     matches = [c for c in classes if c == pos_label]
     if not matches:
         raise ValueError(
