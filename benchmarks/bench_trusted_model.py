@@ -61,71 +61,66 @@ def test_f1(y_test, proba, threshold, test_prior):
     return f1_score(y_test, (proba >= threshold).astype(int), sample_weight=weights)
 
 
-def run_seed(args, pool, test, seed):
+def run_one(args, pool, test, seed, prior_name, probas):
+    """One comparison at one prior, and every strategy's model on the test set.
+
+    ``probas`` caches test probabilities by candidate across priors: a
+    strategy's fitted pipeline depends on the prior only through the
+    candidate it picks (focal's gamma, logit adjustment's tau); its threshold
+    always does. Each distinct candidate is fitted once per seed.
+    """
     X, y = imbalanced_training_set(*pool, args.ratio, seed)
     X_test, y_test = test
+    test_prior = test_priors(args.ratio)[prior_name]
+    start = time.perf_counter()
+    report = compare_strategies(
+        X,
+        y,
+        strategies=args.strategies,
+        cv=args.cv,
+        random_state=seed,
+        n_jobs=args.n_jobs,
+        class_prior=prior_name,
+    )
+    seconds = time.perf_counter() - start
+    print(f"seed {seed}, prior {prior_name}: {seconds:.0f} s", flush=True)
     rows = []
-    reports = {}
-    for prior_name in PRIORS:
-        start = time.perf_counter()
-        reports[prior_name] = compare_strategies(
-            X,
-            y,
-            strategies=args.strategies,
-            cv=args.cv,
-            random_state=seed,
-            n_jobs=args.n_jobs,
-            class_prior=prior_name,
+    for name in report.table.index:
+        if not np.isfinite(report.table.loc[name, "f1_mean"]):
+            continue
+        candidate = int(report.table.loc[name, "candidate"])
+        if candidate not in probas:
+            model = report.make_estimator(name).fit(X, y)
+            probas[candidate] = model.predict_proba(X_test)[:, 1]
+        proba = probas[candidate]
+        threshold = report.metadata["thresholds"][name]
+        rows.append(
+            {
+                "seed": seed,
+                "prior": prior_name,
+                "strategy": name,
+                "cv_f1": report.table.loc[name, "f1_mean"],
+                "threshold": threshold,
+                "test_f1": test_f1(y_test, proba, threshold, test_prior),
+                "test_f1_at_0.5": test_f1(y_test, proba, 0.5, test_prior),
+                "chosen": name == report.best_strategy_,
+                "top_cv": name == report.metadata["top_strategy"],
+                "tied": bool(report.table.loc[name, "tied_with_best"]),
+            }
         )
-        reports[prior_name].seconds = time.perf_counter() - start
-        print(f"seed {seed}, prior {prior_name}: {reports[prior_name].seconds:.0f} s")
-    # A strategy's fitted pipeline depends on the prior only through the
-    # candidate it picks (focal's gamma, logit adjustment's tau); its
-    # threshold always does. Fit each distinct candidate once.
-    probas = {}
-    for prior_name, test_prior in test_priors(args.ratio).items():
-        report = reports[prior_name]
-        for name in report.table.index:
-            if not np.isfinite(report.table.loc[name, "f1_mean"]):
-                continue
-            candidate = int(report.table.loc[name, "candidate"])
-            if candidate not in probas:
-                model = report.make_estimator(name).fit(X, y)
-                probas[candidate] = model.predict_proba(X_test)[:, 1]
-            proba = probas[candidate]
-            threshold = report.metadata["thresholds"][name]
-            rows.append(
-                {
-                    "seed": seed,
-                    "prior": prior_name,
-                    "strategy": name,
-                    "cv_f1": report.table.loc[name, "f1_mean"],
-                    "threshold": threshold,
-                    "test_f1": test_f1(y_test, proba, threshold, test_prior),
-                    "test_f1_at_0.5": test_f1(y_test, proba, 0.5, test_prior),
-                    "chosen": name == report.best_strategy_,
-                    "top_cv": name == report.metadata["top_strategy"],
-                    "tied": bool(report.table.loc[name, "tied_with_best"]),
-                }
-            )
     # The chosen model itself, as handed back, must score what its recipe does.
-    for prior_name, test_prior in test_priors(args.ratio).items():
-        report = reports[prior_name]
-        model = report.best_estimator_
-        proba = model.predict_proba(X_test)[:, 1]
-        own = test_f1(y_test, proba, model.threshold, test_prior)
-        row = next(
-            r
-            for r in rows
-            if r["prior"] == prior_name and r["strategy"] == report.best_strategy_
-        )
-        assert abs(own - row["test_f1"]) < 1e-9, (own, row["test_f1"])
-    return rows, {p: r.seconds for p, r in reports.items()}
+    model = report.best_estimator_
+    own = test_f1(
+        y_test, model.predict_proba(X_test)[:, 1], model.threshold, test_prior
+    )
+    row = next(r for r in rows if r["strategy"] == report.best_strategy_)
+    assert abs(own - row["test_f1"]) < 1e-9, (own, row["test_f1"])
+    return rows, seconds
 
 
 def summarise(runs):
     lines = []
-    for prior_name in PRIORS:
+    for prior_name in dict.fromkeys(runs["prior"]):
         part = runs[runs["prior"] == prior_name]
         per_seed = []
         for seed, group in part.groupby("seed"):
@@ -241,6 +236,9 @@ def parse_args(argv=None):
     parser.add_argument("--strategies", nargs="+", default=None, help="default: all")
     parser.add_argument("--cv", type=int, default=5)
     parser.add_argument(
+        "--priors", nargs="+", default=list(PRIORS), choices=PRIORS, help="both"
+    )
+    parser.add_argument(
         "--n-jobs", type=int, default=None, help="default: one per usable core"
     )
     args = parser.parse_args(argv)
@@ -271,21 +269,22 @@ def main(argv=None):
     start = time.perf_counter()
     pool, test = load_data(args)
     all_rows, seconds = [], {}
-    for seed in args.seeds:
-        rows, times = run_seed(args, pool, test, seed)
-        all_rows += rows
-        seconds.update({f"seed {seed} {k}": v for k, v in times.items()})
-        # Written after every seed, so that a long run keeps what it has.
-        _common.write_results(
-            args.out, TABLE_NAME, pd.DataFrame(all_rows).to_csv(index=False)
-        )
-    args.total = time.perf_counter() - start
-    runs = pd.DataFrame(all_rows)
-    summary = summarise(runs)
-    _common.write_results(args.out, TABLE_NAME, runs.to_csv(index=False))
-    path = _common.write_results(
-        args.out, RESULT_NAME, report(args, runs, summary, seconds, load)
-    )
+    probas = {seed: {} for seed in args.seeds}
+    # Every seed at the default prior first: the headline aim, kept on disk
+    # (CSV and summary after each run) even if a long run is stopped later.
+    for prior_name in args.priors:
+        for seed in args.seeds:
+            rows, took = run_one(args, pool, test, seed, prior_name, probas[seed])
+            all_rows += rows
+            seconds[f"seed {seed} {prior_name}"] = took
+            args.total = time.perf_counter() - start
+            runs = pd.DataFrame(all_rows)
+            _common.write_results(args.out, TABLE_NAME, runs.to_csv(index=False))
+            path = _common.write_results(
+                args.out,
+                RESULT_NAME,
+                report(args, runs, summarise(runs), seconds, load),
+            )
     print(path.read_text())
 
 

@@ -1,11 +1,13 @@
 """Pixel rows become the network's float32 images, one by one or a batch at once."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from skimbal._data import pixels_to_dataset
+from skimbal._data import PixelRows, RandomAffineImages, affine_theta, pixels_to_dataset
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
@@ -62,3 +64,69 @@ def test_batched_fetch_applies_the_augmentation_to_each_sample():
     assert all(torch.equal(image, torch.ones(1, 2, 2)) for image, _ in batch)
     plain = dataset.without_augmentation().__getitems__([0, 1])
     assert all(torch.equal(image, torch.zeros(1, 2, 2)) for image, _ in plain)
+
+
+# -- the batched random affine augmentation ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "angle, zoom, shift_x, shift_y",
+    [
+        (0, 1.0, 3, 0),
+        (0, 1.0, 0, -2),
+        (10, 1.0, 0, 0),
+        (-10, 1.1, 2, -3),
+        (7, 0.9, -1, 1),
+    ],
+)
+def test_affine_theta_matches_torchvision_affine(angle, zoom, shift_x, shift_y):
+    from torchvision.transforms.v2 import InterpolationMode
+    from torchvision.transforms.v2 import functional as TF
+
+    image = torch.zeros(1, 1, 20, 28)  # not square: the axes scale differently
+    image[0, 0, 3:8, 5:20] = 1.0
+    image[0, 0, 10:18, 20:24] = 0.5
+    expected = TF.affine(
+        image[0],
+        angle=angle,
+        translate=[shift_x, shift_y],
+        scale=zoom,
+        shear=[0.0, 0.0],
+        interpolation=InterpolationMode.BILINEAR,
+    )
+    theta = affine_theta(
+        torch.tensor([math.radians(angle)]),
+        torch.tensor([zoom]),
+        torch.tensor([float(shift_x)]),
+        torch.tensor([float(shift_y)]),
+        20,
+        28,
+    )
+    grid = torch.nn.functional.affine_grid(theta, [1, 1, 20, 28], align_corners=False)
+    got = torch.nn.functional.grid_sample(image, grid, align_corners=False)
+    torch.testing.assert_close(got[0], expected, atol=1e-5, rtol=0)
+
+
+def test_random_affine_draws_one_map_per_image():
+    images = torch.rand(1, 1, 12, 12).repeat(6, 1, 1, 1)
+    torch.manual_seed(0)
+    out = RandomAffineImages().batch(images)
+    assert out.shape == images.shape
+    assert len({tuple(row.flatten().tolist()) for row in out}) == 6
+    assert not any(torch.equal(row, images[0]) for row in out)
+    identity = RandomAffineImages(degrees=0, translate=0, scale=(1, 1))
+    torch.testing.assert_close(identity.batch(images), images, atol=1e-6, rtol=0)
+
+
+def test_pixel_rows_augment_a_fetched_batch_in_one_call():
+    X = np.random.default_rng(0).integers(0, 256, (5, 64), dtype=np.uint8)
+    rows = PixelRows(X, np.arange(5), (1, 8, 8), transform=RandomAffineImages())
+    torch.manual_seed(3)
+    fetched = rows.__getitems__([4, 0, 2])
+    torch.manual_seed(3)
+    expected = RandomAffineImages().batch(
+        torch.from_numpy(X[[4, 0, 2]].reshape(3, 1, 8, 8).astype(np.float32) / 255)
+    )
+    for (image, label), want, index in zip(fetched, expected, [4, 0, 2], strict=True):
+        torch.testing.assert_close(image, want)
+        assert int(label) == index
