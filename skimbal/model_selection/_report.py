@@ -257,8 +257,8 @@ class StrategyReport:
         if meta.get("tune_threshold"):
             text += (
                 " F1, precision and recall at each fit's decision threshold, tuned "
-                "for F1 at that prior on a hold-out of its training fold; F1 at 0.5 "
-                "beside it."
+                "for F1 at that prior on the other folds' out-of-fold predictions; "
+                "F1 at 0.5 beside it."
             )
         if "tied_with_best" in self.table:
             text += (

@@ -104,20 +104,35 @@ def test_t_tests_in_the_table_are_the_corrected_test_on_the_split_scores(
     np.testing.assert_allclose(scores.mean().loc[table.index], table["f1_mean"])
 
 
-def test_thresholds_are_chosen_on_the_holdout_never_on_the_test_fold(
+def test_each_folds_threshold_comes_from_the_other_folds_never_its_own(
     all_report, odd_digits, two_folds
 ):
     X, y = odd_digits
-    prediction = all_report.predictions_[all_report.best_strategy_]
-    # The out-of-fold predictions used each fold's own threshold; choosing one
-    # on the test fold itself would score at least as well.
-    for _, test in two_folds.split(X, y):
-        on_test, best_possible = f1_threshold(
-            y[test], prediction["proba"][test, 1], pos_label=1
+    name = all_report.best_strategy_
+    prediction = all_report.predictions_[name]
+    folds = [test for _, test in two_folds.split(X, y)]
+    thresholds = []
+    for own, other in [(folds[0], folds[1]), (folds[1], folds[0])]:
+        # The threshold F1-best on the other fold's out-of-fold probabilities
+        # is the one this fold's predictions were made with...
+        expected, _ = f1_threshold(y[other], prediction["proba"][other, 1], pos_label=1)
+        predicted = prediction["pred"][own]
+        np.testing.assert_array_equal(
+            predicted, (prediction["proba"][own, 1] >= expected).astype(int)
         )
-        weights = class_prior_weights(y[test], "balanced", pos_label=1)
-        reported = f1_score(y[test], prediction["pred"][test], sample_weight=weights)
+        thresholds.append(expected)
+        # ... and not one chosen on the fold itself, which scores at least as
+        # well there.
+        on_test, best_possible = f1_threshold(
+            y[own], prediction["proba"][own, 1], pos_label=1
+        )
+        weights = class_prior_weights(y[own], "balanced", pos_label=1)
+        reported = f1_score(y[own], predicted, sample_weight=weights)
         assert reported <= best_possible + 1e-12
+    assert all_report.table.loc[name, "threshold_mean"] == pytest.approx(
+        np.mean(thresholds)
+    )
+    assert all_report.metadata["threshold_source"] == "other folds"
     assert (all_report.table["threshold_mean"] < 1).all()
 
 
@@ -230,7 +245,7 @@ def record_and_oversample(X, y):
     return RandomOverSampler(random_state=0).fit_resample(X, y)
 
 
-def test_resampling_never_touches_a_holdout_or_test_fold(tiny_cnn):
+def test_resampling_sees_the_whole_training_fold_never_the_test_fold(tiny_cnn):
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(150, int), np.ones(15, int)]
     X = rng.normal(size=(len(y), 64)).astype(np.float32)
@@ -250,9 +265,8 @@ def test_resampling_never_touches_a_holdout_or_test_fold(tiny_cnn):
     )
     assert len(SAMPLED_ROWS) == len(splits)
     for rows, (train, test) in zip(SAMPLED_ROWS, splits, strict=True):
-        # 75% of the training fold; nothing of the test fold.
-        assert rows < frozenset(train.tolist())
-        assert len(rows) == pytest.approx(0.75 * len(train), abs=1)
+        # The whole training fold (no hold-out); nothing of the test fold.
+        assert rows == frozenset(train.tolist())
         assert rows.isdisjoint(test.tolist())
 
 

@@ -38,7 +38,7 @@ def test_markdown_says_the_prior_and_has_one_row_per_strategy_best_first(report)
     assert caption.startswith(
         "Scores as if even and odd were equally frequent (class_prior='balanced')"
     )
-    assert "tuned for F1 at that prior on a hold-out" in caption
+    assert "tuned for F1 at that prior on the other folds'" in caption
     assert blank == ""
     assert lines[0].startswith("| strategy | F1 | F1 at 0.5 | precision | recall |")
     assert lines[0].endswith("| tied | beats plain | params | note |")
