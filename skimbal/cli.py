@@ -68,9 +68,9 @@ def main():
     "--epochs",
     type=click.IntRange(min=1),
     default=None,
-    help="Training epochs of every fit. [default: as compare_strategies: 20 "
-    "up to about 5,000 images, falling to 10 at about 10,000, where 10 epochs "
-    "are already over 1,000 steps]",
+    help="Training epochs of every fit. [default: as compare_strategies: 10; "
+    "with augmentation 20 up to about 4,000 images, falling to 10 at about "
+    "8,000, where 10 epochs are already 1,000 steps]",
 )
 @click.option(
     "--min-steps",
@@ -222,10 +222,15 @@ def compare(
     X, y, input_shape, description, pos_label = _load(
         data, ratio, positive, random_state, skip_bad_images
     )
-    if epochs is None:
-        from .model_selection._default_estimator import default_max_epochs
+    from .model_selection._default_estimator import (
+        default_augment,
+        default_max_epochs,
+    )
 
-        epochs = default_max_epochs(len(y))
+    if augment is None:
+        augment = default_augment(input_shape)
+    if epochs is None:
+        epochs = default_max_epochs(len(y), augment=augment)
     estimator = _classifier(
         module,
         input_shape,
@@ -407,10 +412,6 @@ def _classifier(
     module, input_shape, epochs, min_steps, augment, device, image_size, random_state
 ):
     from ._classifier import CNNClassifier
-    from .model_selection._default_estimator import default_augment
-
-    if augment is None:
-        augment = default_augment(input_shape)
 
     extra = {} if image_size is None else {"image_size": image_size}
     try:

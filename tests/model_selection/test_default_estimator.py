@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from skimbal import cli
 from skimbal.model_selection._compare import _base_classifier
 from skimbal.model_selection._default_estimator import (
     DEFAULT_MAX_EPOCHS,
-    default_augment,
     default_classifier,
     default_max_epochs,
     guess_input_shape,
@@ -32,7 +32,7 @@ def test_default_classifier_augments_only_pixel_images_of_16_px(
     clf = default_classifier(np.zeros((4, n_features), np.uint8), random_state=3)
     assert clf.input_shape == shape
     assert clf.augment is augment
-    assert clf.max_epochs == default_max_epochs(4) == DEFAULT_MAX_EPOCHS == 20
+    assert clf.max_epochs == (DEFAULT_MAX_EPOCHS if augment else 10)
     assert clf.random_state == 3
 
 
@@ -54,8 +54,9 @@ def test_compare_uses_the_default_classifier_only_without_an_estimator():
 
 @pytest.mark.parametrize("n_samples", [50, 2_020, 5_300, 8_000, 10_700, 100_000])
 def test_more_epochs_only_while_they_stay_under_1000_steps(n_samples):
-    epochs = default_max_epochs(n_samples)
-    batches = math.ceil(n_samples * 0.6 / 64)  # one fit of a 5-fold comparison
+    assert default_max_epochs(n_samples, augment=False) == 10
+    epochs = default_max_epochs(n_samples, augment=True)
+    batches = math.ceil(n_samples * 0.8 / 64)  # one fit of a 5-fold comparison
     assert 10 <= epochs <= DEFAULT_MAX_EPOCHS
     if epochs > 10:
         assert epochs * batches <= 1000  # the extra epochs stay cheap
@@ -66,8 +67,6 @@ def test_more_epochs_only_while_they_stay_under_1000_steps(n_samples):
 
 
 def test_cli_default_epochs_follow_the_data_size(monkeypatch, tmp_path):
-    from click.testing import CliRunner
-
     seen = {}
 
     def record(*args):
@@ -76,13 +75,25 @@ def test_cli_default_epochs_follow_the_data_size(monkeypatch, tmp_path):
 
     monkeypatch.setattr(cli, "_classifier", record)
     CliRunner().invoke(cli.main, ["compare", "--out", str(tmp_path)])
-    assert seen["epochs"] == default_max_epochs(908) == 20  # digits at 1:50
+    # 8x8 digits at 1:50: not augmented, so CNNClassifier's 10 epochs.
+    assert seen["epochs"] == default_max_epochs(908, augment=False) == 10
     CliRunner().invoke(cli.main, ["compare", "--epochs", "3", "--out", str(tmp_path)])
     assert seen["epochs"] == 3
 
 
 @pytest.mark.parametrize("flag, expected", [(None, True), (True, True), (False, False)])
-def test_cli_augment_flag_overrides_the_default(flag, expected):
-    clf = cli._classifier("simple_cnn", (1, 28, 28), 20, 200, flag, "cpu", None, 0)
-    assert clf.augment is expected
-    assert default_augment((1, 28, 28)) is True
+def test_cli_augment_flag_overrides_the_default(flag, expected, monkeypatch):
+    seen = {}
+
+    def record(*args):
+        seen["augment"], seen["epochs"] = args[4], args[2]
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli, "_classifier", record)
+    X = np.zeros((100, 784), np.uint8)
+    y = np.r_[np.zeros(90, int), np.ones(10, int)]
+    monkeypatch.setattr(cli, "_load", lambda *a: (X, y, (1, 28, 28), "28x28", None))
+    flags = [] if flag is None else ["--augment" if flag else "--no-augment"]
+    CliRunner().invoke(cli.main, ["compare", *flags])
+    assert seen["augment"] is expected
+    assert seen["epochs"] == (20 if expected else 10)
