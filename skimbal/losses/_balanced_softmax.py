@@ -2,13 +2,11 @@
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from ._base import ClassBufferLoss
 from ._validation import (
-    check_class_counts,
     check_logits_target,
     check_reduction,
-    check_weight,
     prepare_class_counts,
     prepare_weight,
 )
@@ -73,12 +71,17 @@ def balanced_softmax_loss(logits, target, class_counts, weight=None, reduction="
     target = check_logits_target(logits, target)
     counts = prepare_class_counts(class_counts, logits)
     weight = prepare_weight(weight, logits)
+    return _balanced_softmax_loss(logits, target, counts, weight, reduction)
+
+
+def _balanced_softmax_loss(logits, target, counts, weight, reduction):
+    """The math of :func:`balanced_softmax_loss`, on checked and cast arguments."""
     return F.cross_entropy(
         logits + torch.log(counts), target, weight=weight, reduction=reduction
     )
 
 
-class BalancedSoftmaxLoss(nn.Module):
+class BalancedSoftmaxLoss(ClassBufferLoss):
     r"""Balanced softmax cross-entropy as an ``nn.Module`` (Ren et al., 2020).
 
     Thin wrapper around :func:`balanced_softmax_loss`, usable as a skorch
@@ -125,20 +128,27 @@ class BalancedSoftmaxLoss(nn.Module):
     """
 
     def __init__(self, class_counts, weight=None, reduction="mean"):
-        super().__init__()
-        self.reduction = check_reduction(reduction)
-        self.register_buffer("class_counts", check_class_counts(class_counts))
-        self.register_buffer("weight", check_weight(weight))
+        super().__init__(reduction)
+        self.register_class_buffer("class_counts", class_counts)
+        self.register_class_buffer("weight", weight)
 
     def forward(self, logits, target):
-        """Compute the loss of a batch; see :func:`balanced_softmax_loss`."""
-        return balanced_softmax_loss(
-            logits,
-            target,
-            self.class_counts,
-            weight=self.weight,
-            reduction=self.reduction,
-        )
+        """Compute the loss of a batch; see :func:`balanced_softmax_loss`.
 
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}"
+        Parameters
+        ----------
+        logits : Tensor of shape (n_samples, n_classes)
+            Unnormalised scores.
+        target : Tensor of shape (n_samples,)
+            Integer class indices in ``[0, n_classes)``.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or a tensor of shape (n_samples,) for
+            ``reduction="none"``.
+        """
+        target = check_logits_target(logits, target)
+        counts = self.class_buffer("class_counts", logits)
+        weight = self.class_buffer("weight", logits)
+        return _balanced_softmax_loss(logits, target, counts, weight, self.reduction)

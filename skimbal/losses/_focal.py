@@ -2,13 +2,12 @@
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from ._base import ClassBufferLoss, real_at_least
 from ._validation import (
     check_logits_target,
     check_real,
     check_reduction,
-    check_weight,
     prepare_weight,
     reduce_loss,
 )
@@ -88,7 +87,11 @@ def focal_loss(logits, target, gamma=2.0, weight=None, reduction="mean"):
     reduction = check_reduction(reduction)
     target = check_logits_target(logits, target)
     weight = prepare_weight(weight, logits)
+    return _focal_loss(logits, target, gamma, weight, reduction)
 
+
+def _focal_loss(logits, target, gamma, weight, reduction):
+    """The math of :func:`focal_loss`, on arguments already checked and cast."""
     if gamma == 0:
         return F.cross_entropy(logits, target, weight=weight, reduction=reduction)
     if logits.shape[1] == 2:
@@ -117,7 +120,7 @@ def focal_loss(logits, target, gamma=2.0, weight=None, reduction="mean"):
     return reduce_loss(loss * sample_weight, reduction, sample_weight)
 
 
-class FocalLoss(nn.Module):
+class FocalLoss(ClassBufferLoss):
     r"""Softmax focal loss as an ``nn.Module`` (Lin et al., 2017).
 
     Thin wrapper around :func:`focal_loss`, usable as a skorch ``criterion``
@@ -179,22 +182,29 @@ class FocalLoss(nn.Module):
     0.162
     """
 
+    hyper_parameters = {"gamma": real_at_least("gamma", 0.0)}
+
     def __init__(self, gamma=2.0, weight=None, reduction="mean"):
-        super().__init__()
-        check_real(gamma, "gamma", low=0.0)
+        super().__init__(reduction)
         self.gamma = gamma
-        self.reduction = check_reduction(reduction)
-        self.register_buffer("weight", check_weight(weight))
+        self.register_class_buffer("weight", weight)
 
     def forward(self, logits, target):
-        """Compute the loss of a batch; see :func:`focal_loss`."""
-        return focal_loss(
-            logits,
-            target,
-            gamma=self.gamma,
-            weight=self.weight,
-            reduction=self.reduction,
-        )
+        """Compute the loss of a batch; see :func:`focal_loss`.
 
-    def extra_repr(self):
-        return f"gamma={self.gamma}, reduction={self.reduction!r}"
+        Parameters
+        ----------
+        logits : Tensor of shape (n_samples, n_classes)
+            Unnormalised scores.
+        target : Tensor of shape (n_samples,)
+            Integer class indices in ``[0, n_classes)``.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or a tensor of shape (n_samples,) for
+            ``reduction="none"``.
+        """
+        target = check_logits_target(logits, target)
+        weight = self.class_buffer("weight", logits)
+        return _focal_loss(logits, target, float(self.gamma), weight, self.reduction)

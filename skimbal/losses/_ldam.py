@@ -1,14 +1,12 @@
 """Label-distribution-aware margin loss (Cao et al., 2019)."""
 
 import torch.nn.functional as F
-from torch import nn
 
+from ._base import ClassBufferLoss, real_at_least
 from ._validation import (
-    check_class_counts,
     check_logits_target,
     check_real,
     check_reduction,
-    check_weight,
     prepare_class_counts,
     prepare_weight,
 )
@@ -93,7 +91,11 @@ def ldam_loss(
     target = check_logits_target(logits, target)
     counts = prepare_class_counts(class_counts, logits)
     weight = prepare_weight(weight, logits)
+    return _ldam_loss(logits, target, counts, max_margin, scale, weight, reduction)
 
+
+def _ldam_loss(logits, target, counts, max_margin, scale, weight, reduction):
+    """The math of :func:`ldam_loss`, on arguments already checked and cast."""
     margins = counts.pow(-0.25)
     margins = margins * (max_margin / margins.max())
     # scale * (logits - margin * onehot): subtract the scaled margin from each
@@ -105,7 +107,7 @@ def ldam_loss(
     return F.cross_entropy(adjusted, target, weight=weight, reduction=reduction)
 
 
-class LDAMLoss(nn.Module):
+class LDAMLoss(ClassBufferLoss):
     r"""Label-distribution-aware margin loss as an ``nn.Module``.
 
     Thin wrapper around :func:`ldam_loss` (Cao et al., 2019), usable as a
@@ -157,32 +159,45 @@ class LDAMLoss(nn.Module):
     0.6931
     """
 
+    hyper_parameters = {
+        "max_margin": real_at_least("max_margin", 0.0),
+        "scale": real_at_least("scale", 0.0, strict=True),
+    }
+
     def __init__(
         self, class_counts, max_margin=0.5, scale=30.0, weight=None, reduction="mean"
     ):
-        super().__init__()
-        check_real(max_margin, "max_margin", low=0.0)
-        check_real(scale, "scale", low=0.0, strict=True)
+        super().__init__(reduction)
         self.max_margin = max_margin
         self.scale = scale
-        self.reduction = check_reduction(reduction)
-        self.register_buffer("class_counts", check_class_counts(class_counts))
-        self.register_buffer("weight", check_weight(weight))
+        self.register_class_buffer("class_counts", class_counts)
+        self.register_class_buffer("weight", weight)
 
     def forward(self, logits, target):
-        """Compute the loss of a batch; see :func:`ldam_loss`."""
-        return ldam_loss(
+        """Compute the loss of a batch; see :func:`ldam_loss`.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n_samples, n_classes)
+            Unnormalised scores.
+        target : Tensor of shape (n_samples,)
+            Integer class indices in ``[0, n_classes)``.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or a tensor of shape (n_samples,) for
+            ``reduction="none"``.
+        """
+        target = check_logits_target(logits, target)
+        counts = self.class_buffer("class_counts", logits)
+        weight = self.class_buffer("weight", logits)
+        return _ldam_loss(
             logits,
             target,
-            self.class_counts,
-            max_margin=self.max_margin,
-            scale=self.scale,
-            weight=self.weight,
-            reduction=self.reduction,
-        )
-
-    def extra_repr(self):
-        return (
-            f"max_margin={self.max_margin}, scale={self.scale}, "
-            f"reduction={self.reduction!r}"
+            counts,
+            float(self.max_margin),
+            float(self.scale),
+            weight,
+            self.reduction,
         )

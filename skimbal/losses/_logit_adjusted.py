@@ -2,14 +2,12 @@
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from ._base import ClassBufferLoss, real_at_least
 from ._validation import (
-    check_class_counts,
     check_logits_target,
     check_real,
     check_reduction,
-    check_weight,
     prepare_class_counts,
     prepare_weight,
 )
@@ -83,13 +81,18 @@ def logit_adjusted_loss(
     target = check_logits_target(logits, target)
     counts = prepare_class_counts(class_counts, logits)
     weight = prepare_weight(weight, logits)
+    return _logit_adjusted_loss(logits, target, counts, tau, weight, reduction)
+
+
+def _logit_adjusted_loss(logits, target, counts, tau, weight, reduction):
+    """The math of :func:`logit_adjusted_loss`, on checked and cast arguments."""
     log_prior = torch.log(counts) - torch.log(counts.sum())
     return F.cross_entropy(
         logits + tau * log_prior, target, weight=weight, reduction=reduction
     )
 
 
-class LogitAdjustedLoss(nn.Module):
+class LogitAdjustedLoss(ClassBufferLoss):
     r"""Logit-adjusted cross-entropy as an ``nn.Module`` (Menon et al., 2021).
 
     Thin wrapper around :func:`logit_adjusted_loss`, usable as a skorch
@@ -137,24 +140,33 @@ class LogitAdjustedLoss(nn.Module):
     1.3863
     """
 
+    hyper_parameters = {"tau": real_at_least("tau", 0.0)}
+
     def __init__(self, class_counts, tau=1.0, weight=None, reduction="mean"):
-        super().__init__()
-        check_real(tau, "tau", low=0.0)
+        super().__init__(reduction)
         self.tau = tau
-        self.reduction = check_reduction(reduction)
-        self.register_buffer("class_counts", check_class_counts(class_counts))
-        self.register_buffer("weight", check_weight(weight))
+        self.register_class_buffer("class_counts", class_counts)
+        self.register_class_buffer("weight", weight)
 
     def forward(self, logits, target):
-        """Compute the loss of a batch; see :func:`logit_adjusted_loss`."""
-        return logit_adjusted_loss(
-            logits,
-            target,
-            self.class_counts,
-            tau=self.tau,
-            weight=self.weight,
-            reduction=self.reduction,
-        )
+        """Compute the loss of a batch; see :func:`logit_adjusted_loss`.
 
-    def extra_repr(self):
-        return f"tau={self.tau}, reduction={self.reduction!r}"
+        Parameters
+        ----------
+        logits : Tensor of shape (n_samples, n_classes)
+            Unnormalised scores.
+        target : Tensor of shape (n_samples,)
+            Integer class indices in ``[0, n_classes)``.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or a tensor of shape (n_samples,) for
+            ``reduction="none"``.
+        """
+        target = check_logits_target(logits, target)
+        counts = self.class_buffer("class_counts", logits)
+        weight = self.class_buffer("weight", logits)
+        return _logit_adjusted_loss(
+            logits, target, counts, float(self.tau), weight, self.reduction
+        )

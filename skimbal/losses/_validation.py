@@ -1,10 +1,11 @@
 """Argument checks shared by the losses of :mod:`skimbal.losses`.
 
-Each loss checks its arguments twice: once in the ``nn.Module`` constructor, so a
-bad hyper-parameter fails when the criterion is built, and again in the
-functional core, because a callback may assign a new ``weight`` buffer after
-construction and the functional form is public too. Both paths call the
-helpers below so that each check and its message exist once.
+The ``nn.Module`` losses check their hyper-parameters and class buffers when
+they are built or assigned (see ``_base``), so that ``forward`` reads no
+tensor's values: on an accelerator each read is a host-device sync, and under
+``torch.compile`` a graph break. The public functional forms take arbitrary
+arguments on every call and check them all. Both paths call the helpers below
+so that each check and its message exist once.
 """
 
 import math
@@ -20,7 +21,23 @@ _MAX_REPORTED = 5
 
 
 def check_reduction(reduction):
-    """Return ``reduction`` if it is one of :data:`REDUCTIONS`, else raise."""
+    """Return ``reduction`` if it is one of :data:`REDUCTIONS`, else raise.
+
+    Parameters
+    ----------
+    reduction : object
+        The value to check.
+
+    Returns
+    -------
+    reduction : str
+        ``reduction``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``reduction`` is not ``"none"``, ``"mean"`` or ``"sum"``.
+    """
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(
             f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}; "
@@ -30,7 +47,31 @@ def check_reduction(reduction):
 
 
 def check_real(value, name, *, low, strict=False):
-    """Return ``value`` as a float if it is a finite real ``>= low`` (``> low``)."""
+    """Return ``value`` as a float if it is a finite real ``>= low`` (``> low``).
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, for the error message.
+    low : float
+        The lower bound.
+    strict : bool, default=False
+        Whether ``value`` must exceed ``low`` rather than reach it.
+
+    Returns
+    -------
+    value : float
+        ``value`` as a Python float.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a bool is not).
+    ValueError
+        If ``value`` is not finite or out of range.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number; got {name}={value!r} of type "
@@ -95,6 +136,29 @@ def check_weight(weight, *, dtype=torch.float32, device=None):
 
     Class weights must be finite and non-negative (a zero weight ignores a
     class, as in :class:`torch.nn.CrossEntropyLoss`).
+
+    Parameters
+    ----------
+    weight : Tensor, ndarray, list or None
+        One weight per class.
+    dtype : torch.dtype, default=torch.float32
+        The dtype of the returned tensor.
+    device : torch.device or None, default=None
+        The device of the returned tensor; ``None`` keeps a tensor's device
+        (and puts an array on the CPU).
+
+    Returns
+    -------
+    weight : Tensor of shape (n_classes,) or None
+        The weights, detached, as ``dtype`` on ``device``.
+
+    Raises
+    ------
+    TypeError
+        If ``weight`` does not hold real numbers.
+    ValueError
+        If ``weight`` is not a non-empty 1-D array of finite non-negative
+        values.
     """
     if weight is None:
         return None
@@ -108,6 +172,29 @@ def check_class_counts(class_counts, *, dtype=torch.float32, device=None):
 
     Zero counts are rejected: every prior-based loss takes ``log(n_c)`` or
     ``n_c ** -1/4``, which a class with no sample would make infinite.
+
+    Parameters
+    ----------
+    class_counts : Tensor, ndarray or list
+        The number of training samples of each class.
+    dtype : torch.dtype, default=torch.float32
+        The dtype of the returned tensor.
+    device : torch.device or None, default=None
+        The device of the returned tensor; ``None`` keeps a tensor's device
+        (and puts an array on the CPU).
+
+    Returns
+    -------
+    class_counts : Tensor of shape (n_classes,)
+        The counts, detached, as ``dtype`` on ``device``.
+
+    Raises
+    ------
+    TypeError
+        If ``class_counts`` is ``None`` or does not hold real numbers.
+    ValueError
+        If ``class_counts`` is not a non-empty 1-D array of finite positive
+        values.
     """
     if class_counts is None:
         raise TypeError(
@@ -119,11 +206,44 @@ def check_class_counts(class_counts, *, dtype=torch.float32, device=None):
     return tensor
 
 
+def _values_are_free_to_read(tensor):
+    """Whether reading ``tensor``'s values costs neither a sync nor a graph break."""
+    # A CPU tensor's values are in host memory already; an accelerator's cost a
+    # host-device sync, and any .item() while torch.compile traces breaks the
+    # graph.
+    return tensor.device.type == "cpu" and not torch.compiler.is_compiling()
+
+
 def check_logits_target(logits, target):
     """Check a batch and return ``target`` as int64 class indices.
 
-    Out-of-range targets are reported here, as a ``ValueError`` naming the
-    range, rather than as an indexing error deep inside the loss.
+    Types and shapes are always checked: they are tensor metadata, free to
+    read. The range of the targets is checked where their values are free to
+    read too (a CPU tensor, outside ``torch.compile``); out-of-range targets
+    are then reported as a ``ValueError`` naming the range rather than as an
+    indexing error deep inside the loss. Elsewhere torch's own index check
+    reports them.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n_samples, n_classes)
+        The batch's scores.
+    target : Tensor of shape (n_samples,)
+        The batch's class indices.
+
+    Returns
+    -------
+    target : Tensor of shape (n_samples,)
+        ``target`` as int64.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not a floating-point tensor or ``target`` not an
+        integer tensor.
+    ValueError
+        If the shapes do not match, or (where checked) a target is out of
+        ``[0, n_classes)``.
     """
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
         if isinstance(logits, torch.Tensor):
@@ -153,7 +273,7 @@ def check_logits_target(logits, target):
             "target must be 1-D with one class index per row of logits; got target "
             f"shape {tuple(target.shape)} for logits shape {tuple(logits.shape)}."
         )
-    if target.numel():
+    if target.numel() and _values_are_free_to_read(target):
         low, high = (value.item() for value in torch.aminmax(target))
         n_classes = logits.shape[1]
         if low < 0 or high >= n_classes:
@@ -164,7 +284,28 @@ def check_logits_target(logits, target):
     return target.long()
 
 
-def _check_n_classes(tensor, name, logits):
+def check_n_classes(tensor, name, logits):
+    """Return ``tensor`` if it has one value per column of ``logits``, else raise.
+
+    Parameters
+    ----------
+    tensor : Tensor of shape (n_values,)
+        A per-class vector.
+    name : str
+        Its name, for the error message.
+    logits : Tensor of shape (n_samples, n_classes)
+        The batch's scores.
+
+    Returns
+    -------
+    tensor : Tensor of shape (n_classes,)
+        ``tensor``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``n_values != n_classes``.
+    """
     n_classes = logits.shape[1]
     if tensor.shape[0] != n_classes:
         raise ValueError(
@@ -175,25 +316,62 @@ def _check_n_classes(tensor, name, logits):
 
 
 def prepare_weight(weight, logits):
-    """Validate ``weight`` against a batch and cast it to the logits' dtype."""
+    """Validate ``weight`` against a batch and cast it to the logits' dtype.
+
+    Parameters
+    ----------
+    weight : Tensor, ndarray, list or None
+        One weight per class.
+    logits : Tensor of shape (n_samples, n_classes)
+        The batch's scores.
+
+    Returns
+    -------
+    weight : Tensor of shape (n_classes,) or None
+        The weights, as the logits' dtype on their device.
+    """
     if weight is None:
         return None
     weight = check_weight(weight, dtype=logits.dtype, device=logits.device)
-    return _check_n_classes(weight, "weight", logits)
+    return check_n_classes(weight, "weight", logits)
 
 
 def prepare_class_counts(class_counts, logits):
-    """Validate ``class_counts`` against a batch and cast to the logits' dtype."""
+    """Validate ``class_counts`` against a batch and cast to the logits' dtype.
+
+    Parameters
+    ----------
+    class_counts : Tensor, ndarray or list
+        The number of training samples of each class.
+    logits : Tensor of shape (n_samples, n_classes)
+        The batch's scores.
+
+    Returns
+    -------
+    class_counts : Tensor of shape (n_classes,)
+        The counts, as the logits' dtype on their device.
+    """
     counts = check_class_counts(class_counts, dtype=logits.dtype, device=logits.device)
-    return _check_n_classes(counts, "class_counts", logits)
+    return check_n_classes(counts, "class_counts", logits)
 
 
 def reduce_loss(loss, reduction, sample_weight=None):
     """Reduce per-sample losses as :class:`torch.nn.CrossEntropyLoss` does.
 
-    With ``sample_weight`` (the class weight of each sample's target), ``loss``
-    must already be multiplied by it and ``"mean"`` divides by its sum, not by
-    the number of samples.
+    Parameters
+    ----------
+    loss : Tensor of shape (n_samples,)
+        Per-sample losses, already multiplied by ``sample_weight`` if given.
+    reduction : {"mean", "sum", "none"}
+        How to reduce.
+    sample_weight : Tensor of shape (n_samples,), default=None
+        The class weight of each sample's target; ``"mean"`` then divides by
+        its sum, not by the number of samples.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or ``loss`` itself for ``reduction="none"``.
     """
     if reduction == "none":
         return loss

@@ -10,6 +10,7 @@ import torch
 from skorch import NeuralNetClassifier
 from torch import nn
 
+import skimbal.losses
 from skimbal.losses import (
     CRITERIA,
     BalancedSoftmaxLoss,
@@ -21,21 +22,31 @@ from skimbal.losses import (
     ldam_loss,
     logit_adjusted_loss,
 )
+from skimbal.losses._base import ClassBufferLoss
 
 N_CLASSES = 3
 COUNTS = [60, 25, 5]
 
+# The functional form and the hyper-parameter cases (other than weight) of
+# every loss in CRITERIA but plain cross-entropy; test_every_criterion_is_covered
+# fails until a new loss is added here.
+CASES = {
+    "focal": (
+        focal_loss,
+        {"gamma0": {"gamma": 0.0}, "gamma0.5": {"gamma": 0.5}, "gamma2": {"gamma": 2.0}},
+    ),
+    "logit_adjusted": (logit_adjusted_loss, {"": {"tau": 1.5}}),
+    "balanced_softmax": (balanced_softmax_loss, {"": {}}),
+    "ldam": (ldam_loss, {"": {"max_margin": 0.5, "scale": 2.0}}),
+}
 # (id, functional form, module class, hyper-parameters other than weight)
 LOSSES = [
-    ("focal-gamma0", focal_loss, FocalLoss, {"gamma": 0.0}),
-    ("focal-gamma0.5", focal_loss, FocalLoss, {"gamma": 0.5}),
-    ("focal-gamma2", focal_loss, FocalLoss, {"gamma": 2.0}),
-    ("logit_adjusted", logit_adjusted_loss, LogitAdjustedLoss, {"tau": 1.5}),
-    ("balanced_softmax", balanced_softmax_loss, BalancedSoftmaxLoss, {}),
-    ("ldam", ldam_loss, LDAMLoss, {"max_margin": 0.5, "scale": 2.0}),
+    ("-".join(filter(None, (name, case))), functional, CRITERIA[name], params)
+    for name, (functional, cases) in CASES.items()
+    for case, params in cases.items()
 ]
 PRIOR_BASED = [case for case in LOSSES if case[2] is not FocalLoss]
-MODULES = [LogitAdjustedLoss, BalancedSoftmaxLoss, LDAMLoss, FocalLoss]
+MODULES = [cls for cls in CRITERIA.values() if cls is not nn.CrossEntropyLoss]
 
 
 def needs_counts(cls):
@@ -65,14 +76,19 @@ parametrize_prior_based = pytest.mark.parametrize(
 )
 
 
-def test_criteria_names():
-    assert CRITERIA == {
-        "cross_entropy": nn.CrossEntropyLoss,
-        "focal": FocalLoss,
-        "logit_adjusted": LogitAdjustedLoss,
-        "balanced_softmax": BalancedSoftmaxLoss,
-        "ldam": LDAMLoss,
-    }
+def test_every_criterion_is_covered():
+    assert set(CASES) == set(CRITERIA) - {"cross_entropy"}
+    assert CRITERIA["cross_entropy"] is nn.CrossEntropyLoss
+
+
+@pytest.mark.parametrize("name", sorted(CRITERIA))
+def test_criteria_are_exported_modules(name):
+    cls = CRITERIA[name]
+    assert issubclass(cls, nn.Module)
+    if cls is not nn.CrossEntropyLoss:
+        assert issubclass(cls, ClassBufferLoss)
+        assert getattr(skimbal.losses, cls.__name__) is cls
+        assert cls.__name__ in skimbal.losses.__all__
 
 
 @pytest.mark.parametrize("cls", MODULES)
@@ -201,6 +217,36 @@ def test_weight_buffer_can_be_assigned_later(functional, cls, params):
     pickle.loads(pickle.dumps(module))
 
 
+@parametrize_losses
+def test_assigned_weight_keeps_a_float_dtype(functional, cls, params):
+    module = make_module(cls, params).double()
+    logits, target = batch(dtype=torch.float64)
+    weight = torch.tensor([0.1, 1.0, 3.0], dtype=torch.float64) / 3
+    module.weight = weight
+    assert module.weight.dtype == torch.float64
+    expected = functional(logits, target, weight=weight, **kwargs_for(cls, params))
+    torch.testing.assert_close(module(logits, target), expected, rtol=0, atol=0)
+    module.weight = [1, 2, 3]  # not a float tensor: stored as float32, as at init
+    assert module.weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", sorted(CRITERIA))
+@pytest.mark.parametrize("with_weight", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_no_graph_breaks_under_torch_compile(name, with_weight, n_classes):
+    # A value read in forward (.item(), a Python check on a tensor's values)
+    # would break the graph, and on an accelerator sync with the host.
+    cls = CRITERIA[name]
+    kwargs = kwargs_for(cls, {}, counts=COUNTS[:n_classes])
+    weight = torch.tensor([1.0, 2.0, 3.0][:n_classes]) if with_weight else None
+    module = cls(**kwargs, weight=weight)
+    logits, target = torch.randn(8, n_classes), torch.randint(0, n_classes, (8,))
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(module)(logits, target)
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+    assert explanation.graph_count == 1
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @parametrize_losses
 def test_buffers_follow_module_to_cuda(functional, cls, params):
@@ -249,11 +295,32 @@ def test_invalid_weight(functional, cls, params, weight, match):
     with pytest.raises(ValueError, match=match):
         functional(logits, target, weight=weight, **kwargs_for(cls, params))
     # A bad weight assigned after construction (e.g. by a callback) is caught
-    # when the loss is computed.
+    # when it is assigned, and the module keeps its weight.
     module = make_module(cls, params)
-    module.weight = torch.tensor(weight)
     with pytest.raises(ValueError, match=match):
-        module(logits, target)
+        module.weight = torch.tensor(weight)
+    assert module.weight is None
+
+
+@parametrize_losses
+def test_hyper_parameters_checked_when_assigned(functional, cls, params):
+    module = make_module(cls, params)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        module.reduction = "average"
+    assert module.reduction == "mean"
+    for name in cls.hyper_parameters:
+        before = getattr(module, name)
+        with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+            setattr(module, name, -1.0)
+        with pytest.raises(TypeError, match=f"{name} must be a real number"):
+            setattr(module, name, "2")
+        assert getattr(module, name) == before
+    if needs_counts(cls):
+        with pytest.raises(ValueError, match=r"class_counts\[1\]=0.0"):
+            module.class_counts = torch.tensor([3.0, 0.0, 1.0])
+        with pytest.raises(TypeError, match="class_counts is required"):
+            module.class_counts = None
+        assert module.class_counts.tolist() == COUNTS
 
 
 @parametrize_losses
