@@ -2,6 +2,7 @@
 
 import difflib
 from types import MappingProxyType
+from typing import NamedTuple
 
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.under_sampling import RandomUnderSampler
@@ -13,31 +14,100 @@ from ..callbacks import DeferredReweighting
 
 __all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
 
-#: What each named strategy does. ``"all"`` lists them in this order, which
-#: is also their order of simplicity (see ``SIMPLICITY``): loss weights
-#: first, then logit offsets, samplers, balanced batches, and last the losses
-#: that search extra parameters or follow a schedule.
-STRATEGIES = MappingProxyType(
+
+class Strategy(NamedTuple):
+    """A built-in imbalance strategy: what it does and the settings that make it.
+
+    Parameters
+    ----------
+    description : str
+        One line, shown by ``skimbal strategies`` and in reports.
+    params : dict or None
+        Pipeline parameters set on top of the plain settings. Values are
+        single settings; lists are searched. Samplers and callbacks are
+        templates: :func:`strategy_grid` hands out seeded copies. ``None``
+        for ``"threshold_tuning"``, whose candidate is built from the
+        estimator.
+    """
+
+    description: str
+    params: dict | None
+
+
+THRESHOLD_TUNING = "threshold_tuning"
+
+#: The built-in strategies, the one place to add one. ``"all"`` lists them in
+#: this order, which is also their order of simplicity (see ``SIMPLICITY``):
+#: loss weights first, then logit offsets, samplers, balanced batches, and
+#: last the losses that search extra parameters or follow a schedule.
+_REGISTRY = MappingProxyType(
     {
-        "plain": "cross-entropy, no re-balancing (the baseline)",
-        "class_weight": "cross-entropy weighted n / (n_classes * n_c) per class",
-        "effective_number": "cross-entropy weighted by effective number (beta=0.999)",
-        "balanced_softmax": "balanced softmax cross-entropy (logit adjustment, tau=1)",
-        "logit_adjusted": "logit-adjusted cross-entropy, tau in (0.5, 2)",
-        "undersample": "random under-sampling of the majority classes",
-        "oversample": "random over-sampling of the minority classes",
-        "balanced_batches": "class-balanced mini-batches drawn by the data loader",
-        "focal": "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
-        "ldam_drw": "LDAM loss (scale 1) with deferred re-weighting from 80% of "
-        "the steps",
-        "threshold_tuning": "plain net, decision threshold tuned for F1 (binary only; "
-        "strategy_grid only: compare_strategies tunes every strategy's threshold)",
+        "plain": Strategy("cross-entropy, no re-balancing (the baseline)", {}),
+        "class_weight": Strategy(
+            "cross-entropy weighted n / (n_classes * n_c) per class",
+            {"clf__class_weight": "balanced"},
+        ),
+        "effective_number": Strategy(
+            "cross-entropy weighted by effective number (beta=0.999)",
+            {"clf__class_weight": "effective_number"},
+        ),
+        "balanced_softmax": Strategy(
+            "balanced softmax cross-entropy (logit adjustment, tau=1)",
+            {"clf__criterion": "balanced_softmax"},
+        ),
+        # tau=1 is balanced softmax, its own strategy: search around it instead.
+        "logit_adjusted": Strategy(
+            "logit-adjusted cross-entropy, tau in (0.5, 2)",
+            {"clf__criterion": "logit_adjusted", "clf__criterion__tau": [0.5, 2.0]},
+        ),
+        "undersample": Strategy(
+            "random under-sampling of the majority classes",
+            {"sampler": RandomUnderSampler()},
+        ),
+        "oversample": Strategy(
+            "random over-sampling of the minority classes",
+            {"sampler": RandomOverSampler()},
+        ),
+        "balanced_batches": Strategy(
+            "class-balanced mini-batches drawn by the data loader",
+            {"clf__balanced_batches": True},
+        ),
+        "focal": Strategy(
+            "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
+            {
+                "clf__criterion": "focal",
+                "clf__criterion__gamma": [1.0, 2.0, 5.0],
+                "clf__class_weight": [None, "balanced"],
+            },
+        ),
+        "ldam_drw": Strategy(
+            "LDAM loss (scale 1) with deferred re-weighting from 80% of the steps",
+            {
+                "clf__criterion": "ldam",
+                # The default net's logits are not normalised: scale 1, as
+                # LDAMLoss's docstring advises for such networks (30 is for
+                # cosine classifiers).
+                "clf__criterion__scale": 1.0,
+                "clf__callbacks": [("drw", DeferredReweighting(start_epoch=0.8))],
+            },
+        ),
+        THRESHOLD_TUNING: Strategy(
+            "plain net, decision threshold tuned for F1 (binary only; "
+            "strategy_grid only: compare_strategies tunes every strategy's "
+            "threshold)",
+            None,
+        ),
     }
+)
+
+#: What each named strategy does, by name, in the order of ``"all"``.
+STRATEGIES = MappingProxyType(
+    {name: strategy.description for name, strategy in _REGISTRY.items()}
 )
 
 #: Strategies from simplest to most involved: among strategies tied with the
 #: best, compare_strategies hands back the first.
-SIMPLICITY = tuple(name for name in STRATEGIES if name != "threshold_tuning")
+SIMPLICITY = tuple(name for name in STRATEGIES if name != THRESHOLD_TUNING)
 
 #: Every strategy starts from these values, then sets its own; so switching
 #: from one to another never carries over a loss, a weight or a sampler.
@@ -46,37 +116,6 @@ _PLAIN = {
     "clf__class_weight": None,
     "clf__criterion": "cross_entropy",
 }
-
-# Values are single settings; lists are searched. Samplers and callbacks are
-# templates: strategy_grid hands out seeded copies.
-_PARAMS = {
-    "plain": {},
-    "class_weight": {"clf__class_weight": "balanced"},
-    "undersample": {"sampler": RandomUnderSampler()},
-    "oversample": {"sampler": RandomOverSampler()},
-    "focal": {
-        "clf__criterion": "focal",
-        "clf__criterion__gamma": [1.0, 2.0, 5.0],
-        "clf__class_weight": [None, "balanced"],
-    },
-    # tau=1 is balanced softmax, its own strategy: search around it instead.
-    "logit_adjusted": {
-        "clf__criterion": "logit_adjusted",
-        "clf__criterion__tau": [0.5, 2.0],
-    },
-    "balanced_softmax": {"clf__criterion": "balanced_softmax"},
-    "ldam_drw": {
-        "clf__criterion": "ldam",
-        # The default net's logits are not normalised: scale 1, as LDAMLoss's
-        # docstring advises for such networks (30 is for cosine classifiers).
-        "clf__criterion__scale": 1.0,
-        "clf__callbacks": [("drw", DeferredReweighting(start_epoch=0.8))],
-    },
-    "effective_number": {"clf__class_weight": "effective_number"},
-    "balanced_batches": {"clf__balanced_batches": True},
-}
-
-THRESHOLD_TUNING = "threshold_tuning"
 
 #: Share of each training fold held out to choose the decision threshold.
 THRESHOLD_HOLDOUT = 0.25
@@ -186,7 +225,7 @@ def named_strategy_grid(
         if params is None and name == THRESHOLD_TUNING:
             grids = [_threshold_tuning_grid(estimator, pos_label, random_state)]
         else:
-            custom = params if params is not None else _PARAMS[name]
+            custom = params if params is not None else _REGISTRY[name].params
             grids = [
                 _as_grid({**_PLAIN, **_seeded(p, random_state)})
                 for p in (custom if isinstance(custom, list) else [custom])

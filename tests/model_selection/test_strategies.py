@@ -10,7 +10,7 @@ from sklearn.model_selection import ParameterGrid, TunedThresholdClassifierCV
 from skimbal import CNNClassifier
 from skimbal.callbacks import DeferredReweighting
 from skimbal.model_selection import SIMPLICITY, STRATEGIES, strategy_grid
-from skimbal.model_selection._strategies import _PARAMS
+from skimbal.model_selection._strategies import _REGISTRY, THRESHOLD_TUNING
 
 PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
 
@@ -18,14 +18,24 @@ PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
 def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
     grid = strategy_grid()
     assert len(grid) == len(STRATEGIES) - 1
-    assert list(STRATEGIES)[-1] == "threshold_tuning"
+    assert list(STRATEGIES)[-1] == THRESHOLD_TUNING
     for params in grid:
         assert PLAIN_KEYS <= set(params)
         assert all(isinstance(values, list) for values in params.values())
     # focal tries 3 gammas x 2 alphas, logit_adjusted 2 taus, the others one.
     sizes = {name: len(ParameterGrid(strategy_grid([name]))) for name in SIMPLICITY}
-    assert sizes["focal"] == 6 and sizes["logit_adjusted"] == 2
-    assert len(ParameterGrid(grid)) == sum(sizes.values()) == 16
+    searched = {"focal": 6, "logit_adjusted": 2}
+    assert sizes == {name: searched.get(name, 1) for name in SIMPLICITY}
+    assert len(ParameterGrid(grid)) == sum(sizes.values())
+
+
+def test_strategies_and_their_settings_come_from_one_registry():
+    assert list(STRATEGIES) == list(_REGISTRY)
+    for name, strategy in _REGISTRY.items():
+        assert STRATEGIES[name] == strategy.description
+        assert strategy.description and "\n" not in strategy.description
+        # Only threshold tuning is built from the estimator instead of params.
+        assert (strategy.params is None) == (name == THRESHOLD_TUNING)
 
 
 def test_simplicity_order_is_the_listing_order():
@@ -34,9 +44,11 @@ def test_simplicity_order_is_the_listing_order():
 
 
 def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
-    plain, weighted, en, bs, la, under, over, bb, focal, ldam = strategy_grid(
-        random_state=0
-    )
+    grid = dict(zip(SIMPLICITY, strategy_grid(random_state=0), strict=True))
+    plain, weighted, en = grid["plain"], grid["class_weight"], grid["effective_number"]
+    bs, la, focal = grid["balanced_softmax"], grid["logit_adjusted"], grid["focal"]
+    under, over, bb = grid["undersample"], grid["oversample"], grid["balanced_batches"]
+    ldam = grid["ldam_drw"]
     assert plain == {
         "sampler": ["passthrough"],
         "clf__class_weight": [None],
@@ -76,9 +88,9 @@ def test_samplers_and_callbacks_are_fresh_copies_of_the_templates():
     assert first[0]["sampler"][0] is not second[0]["sampler"][0]
     assert (
         first[1]["clf__callbacks"][0][0][1]
-        is not _PARAMS["ldam_drw"]["clf__callbacks"][0][1]
+        is not _REGISTRY["ldam_drw"].params["clf__callbacks"][0][1]
     )
-    assert _PARAMS["oversample"]["sampler"].random_state is None
+    assert _REGISTRY["oversample"].params["sampler"].random_state is None
 
 
 def test_custom_strategies_start_from_plain_and_keep_their_seed():
