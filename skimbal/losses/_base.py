@@ -37,6 +37,13 @@ def real_at_least(name, low, *, strict=False):
     """
 
     def check(value):
+        """Raise unless ``value`` is in range.
+
+        Parameters
+        ----------
+        value : object
+            The hyper-parameter's new value.
+        """
         check_real(value, name, low=low, strict=strict)
 
     return check

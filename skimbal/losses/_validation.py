@@ -19,6 +19,12 @@ REDUCTIONS = ("none", "mean", "sum")
 # How many offending entries an error message lists before it stops.
 _MAX_REPORTED = 5
 
+# torch.compiler.is_compiling is public from torch 2.4 on; older releases
+# have only torch._dynamo's.
+_is_compiling = getattr(torch.compiler, "is_compiling", None) or (
+    torch._dynamo.is_compiling
+)
+
 
 def check_reduction(reduction):
     """Return ``reduction`` if it is one of :data:`REDUCTIONS`, else raise.
@@ -211,7 +217,7 @@ def _values_are_free_to_read(tensor):
     # A CPU tensor's values are in host memory already; an accelerator's cost a
     # host-device sync, and any .item() while torch.compile traces breaks the
     # graph.
-    return tensor.device.type == "cpu" and not torch.compiler.is_compiling()
+    return tensor.device.type == "cpu" and not _is_compiling()
 
 
 def check_logits_target(logits, target):
@@ -245,7 +251,7 @@ def check_logits_target(logits, target):
         If the shapes do not match, or (where checked) a target is out of
         ``[0, n_classes)``.
     """
-    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
+    if not isinstance(logits, torch.Tensor) or not logits.dtype.is_floating_point:
         if isinstance(logits, torch.Tensor):
             kind = f"a tensor of dtype {logits.dtype}"
         else:
@@ -264,7 +270,10 @@ def check_logits_target(logits, target):
             "target must be a tensor of integer class indices; got "
             f"{type(target).__name__}."
         )
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+    # The dtype's flags rather than Tensor.is_complex(): torch.compile of
+    # torch 2.1 breaks the graph on tensor methods that return a bool.
+    dtype = target.dtype
+    if dtype.is_floating_point or dtype.is_complex or dtype == torch.bool:
         raise TypeError(
             f"target must hold integer class indices; got dtype {target.dtype}."
         )
