@@ -145,7 +145,13 @@ def _optimizer_classes():
 
 
 def class_parameters():
-    """Allow-lists of the parameters whose value may be a class."""
+    """List the classes allowed as the value of each parameter that takes one.
+
+    Returns
+    -------
+    allowed : dict of str to dict
+        Parameter name -> {qualified class name: class}.
+    """
     loaders = {"torch.utils.data.DataLoader": DataLoader}
     return {
         "optimizer": _optimizer_classes(),
@@ -156,6 +162,13 @@ def class_parameters():
 
 
 def sampler_classes():
+    """List the samplers a saved pipeline may hold.
+
+    Returns
+    -------
+    allowed : dict of str to type
+        Class name -> sampler class.
+    """
     # Imported on use: imbalanced-learn adds half a second to `import skimbal`.
     from imblearn.over_sampling import RandomOverSampler
     from imblearn.under_sampling import RandomUnderSampler
@@ -167,6 +180,13 @@ def sampler_classes():
 
 
 def pipeline_classes():
+    """List the pipeline classes a saved model may be.
+
+    Returns
+    -------
+    allowed : dict of str to type
+        Qualified class name -> pipeline class.
+    """
     from imblearn.pipeline import Pipeline as ImblearnPipeline
 
     return {
@@ -176,4 +196,16 @@ def pipeline_classes():
 
 
 def listing(allowed):
+    """Join the sorted names of ``allowed`` for an error message.
+
+    Parameters
+    ----------
+    allowed : iterable of str
+        The names.
+
+    Returns
+    -------
+    text : str
+        The names, sorted, separated by commas.
+    """
     return ", ".join(sorted(allowed))

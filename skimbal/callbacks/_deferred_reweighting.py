@@ -111,7 +111,13 @@ class DeferredReweighting(Callback):
         self.beta = beta
 
     def initialize(self):
-        """Check the parameters and reset the state of the callback."""
+        """Check the parameters and reset the state of the callback.
+
+        Returns
+        -------
+        self : DeferredReweighting
+            The callback.
+        """
         self._check_params()
         self.start_epoch_ = None
         self.class_weight_ = None
@@ -148,7 +154,19 @@ class DeferredReweighting(Callback):
             raise ValueError(f"beta must be a float in [0, 1); got beta={beta!r}.")
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Resolve the start epoch and compute the class weights."""
+        """Resolve the start epoch and compute the class weights.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained; its ``class_counts_`` are used if set.
+        X : array-like, default=None
+            The training data (unused).
+        y : array-like, default=None
+            The training labels, counted when ``net`` has no ``class_counts_``.
+        **kwargs
+            Other arguments of skorch's hook (unused).
+        """
         if not hasattr(net.criterion_, "weight"):
             raise TypeError(
                 "DeferredReweighting needs a criterion with a weight attribute, such "
@@ -186,7 +204,19 @@ class DeferredReweighting(Callback):
         return np.bincount(np.asarray(y).astype(np.int64).ravel())
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Set the criterion's weight to None or to the class weights."""
+        """Set the criterion's weight to None or to the class weights.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        dataset_train : Dataset, default=None
+            The training data (unused).
+        dataset_valid : Dataset, default=None
+            The validation data (unused).
+        **kwargs
+            Other arguments of skorch's hook (unused).
+        """
         criterion = net.criterion_
         # The net appends the current epoch to its history before the callbacks
         # run, so this is the 1-based number of the epoch about to start.

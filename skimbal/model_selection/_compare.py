@@ -711,6 +711,7 @@ def resolve_pos_label(y, pos_label):
     Returns
     -------
     pos_label : label or None
+        The positive class as a Python scalar; ``None`` for multi-class y.
 
     Examples
     --------

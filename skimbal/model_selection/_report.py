@@ -142,10 +142,24 @@ class StrategyReport:
 
     @property
     def best_strategy_(self):
+        """The chosen strategy.
+
+        Returns
+        -------
+        name : str or None
+            None when no strategy got a finite score.
+        """
         return self.metadata.get("best_strategy")
 
     @property
     def notes(self):
+        """The strategies skipped or failed.
+
+        Returns
+        -------
+        notes : list of str
+            One line each.
+        """
         return list(self.metadata.get("notes", []))
 
     def __repr__(self):
@@ -486,6 +500,18 @@ class StrategyReport:
         written = []
 
         def target(kind):
+            """Record and return the path of the file of ``kind``.
+
+            Parameters
+            ----------
+            kind : str
+                A key of the file names.
+
+            Returns
+            -------
+            path : Path
+                Where to write it.
+            """
             path = folder / _FILES[kind]
             written.append(path)
             return path

@@ -45,9 +45,33 @@ class Predictions(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(classes)
 
     def predict_proba(self, X):
+        """Return the stored probabilities.
+
+        Parameters
+        ----------
+        X : array-like
+            Ignored: the samples are those ``proba`` was computed for.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            ``proba``, as given.
+        """
         return self.proba
 
     def predict(self, X):
+        """Predict the classes from the stored probabilities and ``threshold``.
+
+        Parameters
+        ----------
+        X : array-like
+            Ignored: the samples are those ``proba`` was computed for.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            One label of ``classes`` per sample.
+        """
         if self.threshold is None:
             return self.classes_[np.argmax(self.proba, axis=1)]
         column = list(self.classes_).index(self.pos_label)
@@ -78,6 +102,7 @@ def table_scorers(binary, pos_label, class_prior, scoring=None):
     scorers : dict
         Name -> scorer.
     rank_metric : str
+        The key of ``scorers`` that ranks the strategies.
     """
     if binary:
         by_class = {"pos_label": pos_label}
@@ -85,6 +110,20 @@ def table_scorers(binary, pos_label, class_prior, scoring=None):
         by_class = {"average": "macro"}
 
     def at_prior(name, **kwargs):
+        """Score metric ``name`` at ``class_prior``.
+
+        Parameters
+        ----------
+        name : str
+            A scikit-learn metric name.
+        **kwargs
+            Arguments of the metric.
+
+        Returns
+        -------
+        scorer : callable
+            See :func:`~skimbal.metrics.make_prior_scorer`.
+        """
         return make_prior_scorer(name, class_prior=class_prior, **kwargs)
 
     scorers = {
@@ -114,6 +153,21 @@ def table_scorers(binary, pos_label, class_prior, scoring=None):
 
 def score_predictions(scorers, y_true, classes, proba, threshold, pos_label):
     """Every scorer on one split's test predictions.
+
+    Parameters
+    ----------
+    scorers : dict
+        Name -> scorer, as :func:`table_scorers` gives them.
+    y_true : ndarray of shape (n_samples,)
+        The split's test labels.
+    classes : ndarray of shape (n_classes,)
+        Sorted labels, the columns of ``proba``.
+    proba : ndarray of shape (n_samples, n_classes)
+        The split's test probabilities.
+    threshold : float or None
+        The binary decision threshold; ``None`` takes the most probable class.
+    pos_label : label or None
+        The positive class, with ``threshold``.
 
     Returns
     -------

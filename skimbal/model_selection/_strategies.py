@@ -18,7 +18,7 @@ __all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
 class Strategy(NamedTuple):
     """A built-in imbalance strategy: what it does and the settings that make it.
 
-    Parameters
+    Attributes
     ----------
     description : str
         One line, shown by ``skimbal strategies`` and in reports.
@@ -213,6 +213,17 @@ def named_strategy_grid(
     strategies="all", *, estimator=None, pos_label=None, random_state=None
 ):
     """:func:`strategy_grid`, keeping each strategy's name with its dicts.
+
+    Parameters
+    ----------
+    strategies : "all", str, list of str or dict, default="all"
+        As in :func:`strategy_grid`.
+    estimator : classifier, default=None
+        As in :func:`strategy_grid`.
+    pos_label : int, str or None, default=None
+        As in :func:`strategy_grid`.
+    random_state : int or None, default=None
+        As in :func:`strategy_grid`.
 
     Returns
     -------

@@ -97,6 +97,18 @@ class SimpleCNN(nn.Module):
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute the logits of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_samples, in_channels, height, width)
+            The images.
+
+        Returns
+        -------
+        logits : Tensor of shape (n_samples, num_classes)
+            Unnormalised class scores.
+        """
         for block in self.blocks:
             x = block(x)
             # Pool a side only while it can halve, so tiny inputs never vanish.

@@ -13,10 +13,7 @@ from torch import nn
 import skimbal.losses
 from skimbal.losses import (
     CRITERIA,
-    BalancedSoftmaxLoss,
     FocalLoss,
-    LDAMLoss,
-    LogitAdjustedLoss,
     balanced_softmax_loss,
     focal_loss,
     ldam_loss,
@@ -33,7 +30,11 @@ COUNTS = [60, 25, 5]
 CASES = {
     "focal": (
         focal_loss,
-        {"gamma0": {"gamma": 0.0}, "gamma0.5": {"gamma": 0.5}, "gamma2": {"gamma": 2.0}},
+        {
+            "gamma0": {"gamma": 0.0},
+            "gamma0.5": {"gamma": 0.5},
+            "gamma2": {"gamma": 2.0},
+        },
     ),
     "logit_adjusted": (logit_adjusted_loss, {"": {"tau": 1.5}}),
     "balanced_softmax": (balanced_softmax_loss, {"": {}}),
