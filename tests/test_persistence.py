@@ -120,7 +120,7 @@ for job in json.loads(sys.argv[1]):
     if job["X"].endswith(".npy"):
         X = np.load(job["X"])
     else:
-        X = pd.read_json(job["X"])
+        X = pd.read_json(job["X"], orient="records")
     np.save(job["out"] + ".proba.npy", model.predict_proba(X))
     predicted = model.predict(X)
     with open(job["out"] + ".predict.json", "w") as file:
@@ -149,7 +149,9 @@ def loaded_elsewhere(models, tmp_path_factory):
     for name, (model, X) in models.items():
         if isinstance(X, pd.DataFrame):
             data = str(folder / f"{name}.X.json")
-            X.to_json(data)
+            # Records keep the row order; pandas 2.0 reads the default
+            # orient's index back as "0", "1", "10", "11", "2", ...
+            X.to_json(data, orient="records")
         else:
             data = str(folder / f"{name}.X.npy")
             np.save(data, X)
