@@ -72,7 +72,7 @@ print(report.best_strategy_)
 # ``report.best_estimator_``
 # (:ref:`sphx_glr_auto_examples_plot_trusted_model.py`).
 #
-# Without ``strategies=``, all ten strategies run (see
+# Without ``strategies=``, every built-in strategy runs (see
 # :data:`~skimbal.model_selection.STRATEGIES`), and ``cv=5`` is the default;
 # that is what ``skimbal compare`` does from the shell. This example keeps
 # three strategies and three folds so that it runs in seconds.

@@ -74,6 +74,12 @@ def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
     assert en["clf__class_weight"] == ["effective_number"]
     assert bb["clf__balanced_batches"] == [True]
     assert bb["sampler"] == ["passthrough"]
+    # A new strategy fails here until its settings are checked above.
+    assert set(grid) == {
+        *("plain", "class_weight", "effective_number", "balanced_softmax"),
+        *("logit_adjusted", "undersample", "oversample", "balanced_batches"),
+        *("focal", "ldam_drw"),
+    }
 
 
 def test_subset_in_the_order_given():
