@@ -141,7 +141,8 @@ class FocalLoss(ClassBufferLoss):
     Attributes
     ----------
     weight : Tensor of shape (n_classes,) or None
-        The class weights buffer.
+        The class weights buffer. A value assigned later is checked as the
+        argument is, when it is assigned.
 
     See Also
     --------

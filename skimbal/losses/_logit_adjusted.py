@@ -116,7 +116,8 @@ class LogitAdjustedLoss(ClassBufferLoss):
     class_counts : Tensor of shape (n_classes,)
         The class counts buffer.
     weight : Tensor of shape (n_classes,) or None
-        The class weights buffer.
+        The class weights buffer. A value assigned later is checked as the
+        argument is, when it is assigned.
 
     See Also
     --------
