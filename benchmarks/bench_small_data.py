@@ -10,8 +10,10 @@ every strategy, the default network (``CNNClassifier(input_shape=(1, 24,
 - **wave 1 settings**: ``min_steps=0`` (10 epochs over 60-90 rows are
   10-20 optimisation steps) and ``tune_threshold=False`` (F1 at the 0.5
   threshold), as the comparison ran before;
-- **new defaults**: ``min_steps=200`` (the default) and thresholds tuned for F1 at the
-  balanced prior on a hold-out of each training fold.
+- **new defaults**: ``min_steps=200`` (the default) and thresholds tuned for
+  F1 at the balanced prior, each fit's on the other folds' out-of-fold
+  predictions (before commit 98299d3: on a 25 % hold-out of its training
+  fold, as in ``results/small_data.md`` of commit f03a955).
 
 Reported: per strategy, mean ± std over seeds of the cross-validated F1 at
 the balanced prior, F1 at 0.5, the mean tuned threshold and the average

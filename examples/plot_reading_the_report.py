@@ -16,11 +16,11 @@ full-size one line by line.
 # Three strategies on odd-versus-even digits at 1:50, with a small network
 # (one convolution block of 8 filters). ``"focal"`` tries six settings
 # (``gamma`` 1, 2, 5, with and without balanced class weights). Every fit
-# trains on 75 % of its training fold and tunes its decision threshold on
-# the other 25 %, for F1 at the balanced class prior (the default). This
-# example only reads the report, so ``refit=False`` skips training the
-# chosen model on all the data (see
-# :ref:`sphx_glr_auto_examples_plot_trusted_model.py` for that model).
+# trains on its whole training fold; its decision threshold maximises F1 at
+# the balanced class prior (the default) over the other folds' out-of-fold
+# predictions, never its own test fold's. This example only reads the
+# report, so ``refit=False`` skips training the chosen model on all the data
+# (see :ref:`sphx_glr_auto_examples_plot_trusted_model.py` for that model).
 from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images, make_imbalanced
 from skimbal.model_selection import compare_strategies

@@ -12,8 +12,8 @@ another loss.
 scikit-learn's :class:`~sklearn.model_selection.TunedThresholdClassifierCV`
 chooses the threshold on held-out training data.
 :func:`~skimbal.model_selection.compare_strategies` tunes every strategy's
-threshold the same way, on a quarter of each training fold, and the
-``"threshold_tuning"`` strategy of
+threshold too, each fit's on the other folds' out-of-fold predictions, and
+the ``"threshold_tuning"`` strategy of
 :func:`~skimbal.model_selection.strategy_grid` wraps the plain network in it
 for a ``GridSearchCV`` of your own (:doc:`/user_guide/threshold_tuning`).
 """
@@ -84,6 +84,8 @@ ax.legend()
 # %%
 # The held-out quarter holds only a handful of odd digits (about 3 of the 12
 # in the training set here), so the chosen threshold is noisy; that is the
-# price of choosing it honestly. Threshold tuning combines with every other
-# strategy (a re-weighted loss also shifts the probabilities) and is binary
-# only.
+# price of choosing it honestly with one split, and why
+# ``compare_strategies`` chooses each fit's threshold on the other folds'
+# out-of-fold predictions, which hold every rare training sample. Threshold
+# tuning combines with every other strategy (a re-weighted loss also shifts
+# the probabilities) and is binary only.

@@ -37,10 +37,11 @@ for ax, i in zip(axes, shown, strict=True):
 # The comparison
 # --------------
 # Three strategies, the default network, 5 folds. Every fit trains for the
-# same 200 optimisation steps, on 75 % of its training fold, and tunes its
-# decision threshold for F1 on the other 25 %; the test fold scores it. The
-# scores are at the balanced class prior (as if good parts and defects were
-# equally common), which the caption says.
+# same 200 optimisation steps on its whole training fold, and its decision
+# threshold is the one that maximises F1 over the other folds' out-of-fold
+# predictions; its own test fold scores it. The scores are at the balanced
+# class prior (as if good parts and defects were equally common), which the
+# caption says.
 from skimbal import CNNClassifier
 from skimbal.model_selection import compare_strategies
 

@@ -1,10 +1,11 @@
 """Training every candidate on every split, in parallel, keeping its predictions.
 
-A comparison needs more than one score per fit: probabilities on a
-threshold hold-out and on the test fold, so that thresholds, metrics at any
-class prior, t-tests and precision-recall curves all come from the same
-fits. Each fit therefore returns its predictions, and everything else is
-computed from them in the calling process.
+A comparison needs more than one score per fit: its probabilities on the
+test fold, so that thresholds (each fit's from the other folds' test
+probabilities), metrics at any class prior, t-tests and precision-recall
+curves all come from the same fits. Each fit therefore returns its
+predictions, and everything else is computed from them in the calling
+process.
 """
 
 import contextlib
@@ -31,9 +32,11 @@ __all__ = ["Split", "FitResult", "holdout_splits", "run_fits"]
 class Split:
     """Row indices of one cross-validation split.
 
-    ``fit`` trains the model; ``holdout`` (possibly empty) chooses its
-    decision threshold; ``test`` scores it. ``fit`` and ``holdout``
-    together are the split's training fold.
+    ``fit`` trains the model; ``holdout`` (possibly empty) is predicted
+    too, for a threshold chosen on it; ``test`` scores it. ``fit`` and
+    ``holdout`` together are the split's training fold.
+    ``compare_strategies`` leaves ``holdout`` empty and takes each
+    fit's threshold from the other folds' test predictions.
     """
 
     fit: np.ndarray
