@@ -11,12 +11,6 @@ import warnings
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    Options,
-    StrOptions,
-    validate_parameter_constraints,
-)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -46,6 +40,12 @@ from ._images import (
     is_path_column,
     make_image_transform,
     path_column_values,
+)
+from ._sklearn_private import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
 )
 from .models import backbone_normalization
 from .models._resolve import resolve_module

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import FixedThresholdClassifier
-from sklearn.utils._param_validation import validate_parameter_constraints
 
 from ._classifier import CNNClassifier
 from ._model_format import (
@@ -31,6 +30,7 @@ from ._model_format import (
     pipeline_classes,
     sampler_classes,
 )
+from ._sklearn_private import validate_parameter_constraints
 from .callbacks import DeferredReweighting
 
 __all__ = ["ModelReader", "read_weights"]

@@ -19,10 +19,11 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import apply_worker_torch_threads
+from .._sklearn_private import _safe_indexing
 from ._backend import retry_lost_work
 
 __all__ = ["Split", "FitResult", "holdout_splits", "run_fits"]
