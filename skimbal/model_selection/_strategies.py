@@ -1,7 +1,8 @@
-"""The imbalance strategies, as data, and the GridSearchCV grid built from them."""
+"""The settings of each imbalance strategy and the GridSearchCV grid built from them.
 
-import difflib
-from types import MappingProxyType
+Their names and descriptions live in ``_strategy_names``, which imports nothing
+heavy.
+"""
 
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.under_sampling import RandomUnderSampler
@@ -10,34 +11,14 @@ from sklearn.metrics import f1_score, make_scorer
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from ..callbacks import DeferredReweighting
-
-__all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
-
-#: What each named strategy does. ``"all"`` lists them in this order, which
-#: is also their order of simplicity (see ``SIMPLICITY``): loss weights
-#: first, then logit offsets, samplers, balanced batches, and last the losses
-#: that search extra parameters or follow a schedule.
-STRATEGIES = MappingProxyType(
-    {
-        "plain": "cross-entropy, no re-balancing (the baseline)",
-        "class_weight": "cross-entropy weighted n / (n_classes * n_c) per class",
-        "effective_number": "cross-entropy weighted by effective number (beta=0.999)",
-        "balanced_softmax": "balanced softmax cross-entropy (logit adjustment, tau=1)",
-        "logit_adjusted": "logit-adjusted cross-entropy, tau in (0.5, 2)",
-        "undersample": "random under-sampling of the majority classes",
-        "oversample": "random over-sampling of the minority classes",
-        "balanced_batches": "class-balanced mini-batches drawn by the data loader",
-        "focal": "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
-        "ldam_drw": "LDAM loss (scale 1) with deferred re-weighting from 80% of "
-        "the steps",
-        "threshold_tuning": "plain net, decision threshold tuned for F1 (binary only; "
-        "strategy_grid only: compare_strategies tunes every strategy's threshold)",
-    }
+from ._strategy_names import (
+    SIMPLICITY,
+    STRATEGIES,
+    THRESHOLD_TUNING,
+    check_strategy_name,
 )
 
-#: Strategies from simplest to most involved: among strategies tied with the
-#: best, compare_strategies hands back the first.
-SIMPLICITY = tuple(name for name in STRATEGIES if name != "threshold_tuning")
+__all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
 
 #: Every strategy starts from these values, then sets its own; so switching
 #: from one to another never carries over a loss, a weight or a sampler.
@@ -75,8 +56,6 @@ _PARAMS = {
     "effective_number": {"clf__class_weight": "effective_number"},
     "balanced_batches": {"clf__balanced_batches": True},
 }
-
-THRESHOLD_TUNING = "threshold_tuning"
 
 #: Share of each training fold held out to choose the decision threshold.
 THRESHOLD_HOLDOUT = 0.25
@@ -222,7 +201,7 @@ def _requested(strategies, *, include_threshold):
             raise ValueError(f"Strategy {name!r} is named twice in strategies.")
         seen.add(name)
         if params is None:
-            _check_known(name)
+            check_strategy_name(name)
             if name == THRESHOLD_TUNING and not include_threshold:
                 raise ValueError(
                     "'threshold_tuning' needs the classifier to wrap: pass "
@@ -234,17 +213,6 @@ def _requested(strategies, *, include_threshold):
                 f"dicts) of pipeline parameters; got {params!r}."
             )
     return items
-
-
-def _check_known(name):
-    if name in STRATEGIES:
-        return
-    close = difflib.get_close_matches(name, list(STRATEGIES), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(
-        f"Unknown strategy {name!r}.{hint} Known strategies: {list(STRATEGIES)}; "
-        "add your own with strategies={name: params}."
-    )
 
 
 def _is_param_dicts(params):
