@@ -8,7 +8,13 @@ and skorch) so that ``skimbal strategies`` and the check of
 import difflib
 from types import MappingProxyType
 
-__all__ = ["SIMPLICITY", "STRATEGIES", "THRESHOLD_TUNING", "check_strategy_name"]
+__all__ = [
+    "CANDIDATES",
+    "SIMPLICITY",
+    "STRATEGIES",
+    "THRESHOLD_TUNING",
+    "check_strategy_name",
+]
 
 #: What each named strategy does. ``"all"`` lists them in this order, which
 #: is also their order of simplicity (see ``SIMPLICITY``): loss weights
@@ -37,6 +43,14 @@ THRESHOLD_TUNING = "threshold_tuning"
 #: Strategies from simplest to most involved: among strategies tied with the
 #: best, compare_strategies hands back the first.
 SIMPLICITY = tuple(name for name in STRATEGIES if name != THRESHOLD_TUNING)
+
+#: Candidates (parameter settings) each strategy of compare_strategies
+#: searches: focal tries 3 gammas with and without weights, logit_adjusted
+#: 2 taus. Lets the command line count the fits, and size the worker pool,
+#: before it imports the grids; a test checks it against them.
+CANDIDATES = MappingProxyType(
+    {name: {"focal": 6, "logit_adjusted": 2}.get(name, 1) for name in SIMPLICITY}
+)
 
 
 def check_strategy_name(name):

@@ -11,6 +11,7 @@ from skimbal import CNNClassifier
 from skimbal.callbacks import DeferredReweighting
 from skimbal.model_selection import SIMPLICITY, STRATEGIES, strategy_grid
 from skimbal.model_selection._strategies import _PARAMS
+from skimbal.model_selection._strategy_names import CANDIDATES
 
 PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
 
@@ -31,6 +32,14 @@ def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
 def test_simplicity_order_is_the_listing_order():
     assert SIMPLICITY == tuple(STRATEGIES)[:-1]
     assert SIMPLICITY[0] == "plain"
+
+
+def test_candidate_counts_are_those_of_the_grids():
+    # The command line counts fits (to size its workers) from CANDIDATES.
+    for name in SIMPLICITY:
+        [grid] = strategy_grid([name])
+        assert CANDIDATES[name] == len(ParameterGrid(grid)), name
+    assert set(CANDIDATES) == set(SIMPLICITY)
 
 
 def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
