@@ -217,6 +217,9 @@ def compare(
     prior = _parse_class_prior(class_prior)
     chosen = _parse_strategies(strategies)
     ratio, wanted = _parse_imbalance(data, ratio, positive)
+    # The worker processes import PyTorch while this one does the same and
+    # loads the data, rather than after it (#18).
+    workers = _start_workers(backend, n_jobs, chosen, cv, repeats)
     from .model_selection import compare_strategies
 
     X, y, input_shape, description, pos_label = _load(
@@ -250,6 +253,8 @@ def compare(
         f"module={module}, backend={backend}, n_jobs={n_jobs}"
     )
     start = time.perf_counter()
+    if workers is not None:
+        workers.wait()
     try:
         report = compare_strategies(
             X,
@@ -315,6 +320,19 @@ def _parse_strategies(text):
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--strategies") from error
     return names
+
+
+def _start_workers(backend, n_jobs, strategies, cv, repeats):
+    """Start the loky workers of the coming fits in the background, or None."""
+    from .model_selection._strategy_names import CANDIDATES, SIMPLICITY
+
+    names = SIMPLICITY if strategies == "all" else strategies
+    if backend != "loky" or any(name not in CANDIDATES for name in names):
+        return None  # (threshold_tuning: compare_strategies refuses it)
+    from ._workers import start_local_workers
+
+    n_fits = sum(CANDIDATES[name] for name in names) * cv * repeats
+    return start_local_workers(n_jobs, n_fits)
 
 
 def _parse_imbalance(data, ratio, positive):

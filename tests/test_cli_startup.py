@@ -143,3 +143,22 @@ def test_public_names_resolve_on_first_use():
     )
     with pytest.raises(AttributeError, match="has no attribute 'CnnClassifier'"):
         skimbal.CnnClassifier  # noqa: B018
+
+
+def test_compare_starts_loky_workers_for_its_number_of_fits(monkeypatch):
+    from skimbal import _workers
+    from skimbal.cli import _start_workers
+
+    calls = []
+    monkeypatch.setattr(
+        _workers, "start_local_workers", lambda *args: calls.append(args) or "started"
+    )
+    # Every strategy: 16 candidates (focal 6, logit_adjusted 2) x 3 folds.
+    assert _start_workers("loky", 2, "all", 3, 1) == "started"
+    assert _start_workers("loky", -1, ["plain", "focal"], 5, 2) == "started"
+    assert calls == [(2, 48), (-1, 70)]
+    assert _start_workers("dask", 2, "all", 3, 1) is None
+    assert _start_workers("threading", 2, "all", 3, 1) is None
+    # compare_strategies refuses threshold_tuning: nothing to start for.
+    assert _start_workers("loky", 2, ["threshold_tuning"], 3, 1) is None
+    assert len(calls) == 2
