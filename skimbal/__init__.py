@@ -1,9 +1,23 @@
-"""skimbal: imbalanced image classification with CNNs, the scikit-learn way."""
+"""skimbal: imbalanced image classification with CNNs, the scikit-learn way.
 
-from ._classifier import CNNClassifier
-from ._persistence import ModelFormatError, load_model, save_model
+The public names are imported on first use (PEP 562), so that ``import
+skimbal`` and the ``skimbal`` command line's help do not pay for PyTorch;
+``from skimbal import CNNClassifier`` works as usual.
+"""
+
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 
 __version__ = "0.1.0.dev0"
+
+#: Public name -> the private module that defines it.
+_LAZY = {
+    "CNNClassifier": "._classifier",
+    "ModelFormatError": "._persistence",
+    "load_model": "._persistence",
+    "save_model": "._persistence",
+}
 
 __all__ = [
     "CNNClassifier",
@@ -12,3 +26,10 @@ __all__ = [
     "load_model",
     "save_model",
 ]
+
+if TYPE_CHECKING:  # static analysers and IDEs see the names as plain imports
+    from ._classifier import CNNClassifier
+    from ._persistence import ModelFormatError, load_model, save_model
+
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)

@@ -216,11 +216,18 @@ def compare(
     Without options it compares the default strategies on scikit-learn's
     digits, odd digits made rare at 1:50, with local processes.
     """
+    # Options are checked before anything heavy (data, scikit-learn, PyTorch)
+    # is imported, so that a typo fails at once.
+    prior = _parse_class_prior(class_prior)
+    chosen = _parse_strategies(strategies)
+    ratio, wanted = _parse_imbalance(data, ratio, positive)
+    # The worker processes import PyTorch while this one does the same and
+    # loads the data, rather than after it (#18).
+    workers = _start_workers(backend, n_jobs, chosen, cv, repeats)
     from .model_selection import compare_strategies
 
-    prior = _parse_class_prior(class_prior)
     X, y, input_shape, description, pos_label = _load(
-        data, ratio, positive, random_state, skip_bad_images
+        data, ratio, wanted, random_state, skip_bad_images
     )
     from .model_selection._default_estimator import (
         default_augment,
@@ -241,8 +248,6 @@ def compare(
         image_size,
         random_state,
     )
-    names = [name.strip() for name in strategies.split(",") if name.strip()]
-    chosen = "all" if names == ["all"] else names
     labels, counts = np.unique(y, return_counts=True)
     click.echo(
         f"{description}: {len(y)} samples, classes "
@@ -269,6 +274,8 @@ def compare(
         f"module={module}, backend={backend}, n_jobs={n_jobs}"
     )
     start = time.perf_counter()
+    if workers is not None:
+        workers.wait()
     try:
         report = compare_strategies(
             X,
@@ -321,26 +328,42 @@ def list_strategies():
         click.echo(f"{name:<{width}}  {STRATEGIES[name]}")
 
 
-def _load(data, ratio, positive, random_state, skip_bad_images=False):
-    """X, y, input shape, a one-line description, and the positive label.
+def _parse_strategies(text):
+    """'all' or the list of names; an unknown name fails with a suggestion."""
+    from .model_selection._strategy_names import check_strategy_name
 
-    The positive label is None (the rarer class) unless ``--positive`` names
-    one class of data that are kept as they are (no ``--imbalance``).
-    """
-    from .datasets._builtin import load_digits_images, load_mnist_5k, make_imbalanced
-
-    builtin = data in BUILTIN_DATA
-    if builtin:
-        loader = load_digits_images if data == "digits" else load_mnist_5k
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names == ["all"]:
+        return "all"
+    for name in names:
         try:
-            bunch = loader()
-        except ImportError as error:
-            raise click.ClickException(str(error)) from error
-        X, y, input_shape = bunch.data, bunch.target, bunch.input_shape
-    elif Path(data).is_dir():
-        X, y = _load_folder(data, skip_bad_images)
-        input_shape = None
-    else:
+            check_strategy_name(name)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--strategies") from error
+    return names
+
+
+def _start_workers(backend, n_jobs, strategies, cv, repeats):
+    """Start the loky workers of the coming fits in the background, or None."""
+    from .model_selection._strategy_names import CANDIDATES, SIMPLICITY
+
+    names = SIMPLICITY if strategies == "all" else strategies
+    if backend != "loky" or any(name not in CANDIDATES for name in names):
+        return None  # (threshold_tuning: compare_strategies refuses it)
+    from ._workers import start_local_workers
+
+    n_fits = sum(CANDIDATES[name] for name in names) * cv * repeats
+    return start_local_workers(n_jobs, n_fits)
+
+
+def _parse_imbalance(data, ratio, positive):
+    """The ratio (0: keep the data) and the positive labels (None: default).
+
+    Checks ``--data``, ``--imbalance`` and ``--positive`` without reading
+    any data.
+    """
+    builtin = data in BUILTIN_DATA
+    if not builtin and not Path(data).is_dir():
         raise click.BadParameter(
             f"{data!r} is neither 'digits', 'mnist' nor an existing folder.",
             param_hint="--data",
@@ -364,17 +387,38 @@ def _load(data, ratio, positive, random_state, skip_bad_images=False):
                     f"{positive!r}: built-in labels are the digits 0-9.",
                     param_hint="--positive",
                 ) from error
-    if not ratio:
-        if wanted is None:
-            return X, y, input_shape, data, None
+    if not ratio and wanted is not None and len(wanted) != 1:
         # Data kept as they are: --positive names the positive class.
-        if len(wanted) != 1:
-            raise click.BadParameter(
-                f"{positive!r}: without --imbalance, --positive names one class "
-                "of the data (the positive class of F1, precision and recall).",
-                param_hint="--positive",
-            )
-        return X, y, input_shape, data, wanted[0]
+        raise click.BadParameter(
+            f"{positive!r}: without --imbalance, --positive names one class "
+            "of the data (the positive class of F1, precision and recall).",
+            param_hint="--positive",
+        )
+    return ratio, wanted
+
+
+def _load(data, ratio, wanted, random_state, skip_bad_images=False):
+    """X, y, input shape, a one-line description, and the positive label.
+
+    ``ratio`` and ``wanted`` come from :func:`_parse_imbalance`. The positive
+    label is None (the rarer class) unless ``--positive`` names one class of
+    data that are kept as they are (no ``--imbalance``).
+    """
+    from .datasets._builtin import load_digits_images, load_mnist_5k, make_imbalanced
+
+    builtin = data in BUILTIN_DATA
+    if builtin:
+        loader = load_digits_images if data == "digits" else load_mnist_5k
+        try:
+            bunch = loader()
+        except ImportError as error:
+            raise click.ClickException(str(error)) from error
+        X, y, input_shape = bunch.data, bunch.target, bunch.input_shape
+    else:
+        X, y = _load_folder(data, skip_bad_images)
+        input_shape = None
+    if not ratio:
+        return X, y, input_shape, data, None if wanted is None else wanted[0]
     if wanted is None and builtin:
         wanted = list(ODD_DIGITS)
     try:

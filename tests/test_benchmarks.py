@@ -190,3 +190,23 @@ def test_bench_small_data_quick_compares_both_settings(tmp_path):
     )
     assert row is not None, text
     assert 0 < float(row.group(2)) < 1  # a tuned threshold is reported
+
+
+def test_bench_startup_quick_times_help_and_cold_comparisons(tmp_path):
+    run_quick("bench_startup.py", tmp_path)
+    text = (tmp_path / "startup.md").read_text()
+    common_header_checks(text, "bench_startup.py")
+    helps = dict(re.findall(rf"^\| `(skimbal [^`]+)` \| ({NUMBER}) \|", text, re.M))
+    assert set(helps) == {"skimbal --help", "skimbal compare --help"}
+    assert all(float(seconds) > 0 for seconds in helps.values())
+    arms = re.findall(
+        rf"^\| (n_jobs=\d) \| ({NUMBER}) \| ({NUMBER})x \| (\d+) \| (-?{NUMBER}) \|",
+        text,
+        re.M,
+    )
+    assert [arm[0] for arm in arms] == ["n_jobs=1", "n_jobs=2"]
+    assert float(arms[0][2]) == 1.0  # the baseline of the speed-ups
+    for _, wall, _, section, rest in arms:
+        assert float(wall) > 0 and float(rest) == pytest.approx(
+            float(wall) - float(section), abs=0.06
+        )

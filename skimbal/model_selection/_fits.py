@@ -24,6 +24,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._parallel import apply_worker_torch_threads
 from .._sklearn_private import _safe_indexing
+from .._workers import local_worker_count
 from ._backend import retry_lost_work
 
 __all__ = ["Split", "FitResult", "holdout_splits", "run_fits"]
@@ -118,7 +119,8 @@ def run_fits(
         All samples; splits index into them.
     splits : list of Split
     n_jobs : int or None
-        joblib's ``n_jobs``, within the caller's backend.
+        joblib's ``n_jobs``, within the caller's backend. With local
+        processes (loky), no more than there are fits.
     on_progress : callable or None
         Called with the number of candidates finished after each chunk.
     chunk_size : int or None
@@ -132,6 +134,11 @@ def run_fits(
         ``results[candidate][split]``.
     """
     chunk_size = chunk_size or len(candidates)
+    backend, _ = joblib.parallel.get_active_backend()
+    if isinstance(backend, joblib.parallel.LokyBackend):
+        # No process without a fit to run; the same count as the command
+        # line's early start (skimbal._workers), so its workers are reused.
+        n_jobs = local_worker_count(n_jobs, len(candidates) * len(splits))
     results = []
     for start in range(0, len(candidates), chunk_size):
         chunk = candidates[start : start + chunk_size]

@@ -1,113 +1,25 @@
-"""The imbalance strategies, as data, and the GridSearchCV grid built from them."""
+"""The GridSearchCV grid built from the registry of imbalance strategies.
 
-import difflib
-from types import MappingProxyType
-from typing import NamedTuple
+The strategies themselves (names, descriptions, settings) are declared once,
+in ``_strategy_names.REGISTRY``, which imports nothing heavy.
+"""
 
-from imblearn.over_sampling import RandomOverSampler
-from imblearn.under_sampling import RandomUnderSampler
+import importlib
+
 from sklearn.base import clone
 from sklearn.metrics import f1_score, make_scorer
 from sklearn.model_selection import TunedThresholdClassifierCV
 
-from ..callbacks import DeferredReweighting
+from ._strategy_names import (
+    REGISTRY,
+    SIMPLICITY,
+    STRATEGIES,
+    THRESHOLD_TUNING,
+    Template,
+    check_strategy_name,
+)
 
 __all__ = ["SIMPLICITY", "STRATEGIES", "strategy_grid"]
-
-
-class Strategy(NamedTuple):
-    """A built-in imbalance strategy: what it does and the settings that make it.
-
-    Attributes
-    ----------
-    description : str
-        One line, shown by ``skimbal strategies`` and in reports.
-    params : dict or None
-        Pipeline parameters set on top of the plain settings. Values are
-        single settings; lists are searched. Samplers and callbacks are
-        templates: :func:`strategy_grid` hands out seeded copies. ``None``
-        for ``"threshold_tuning"``, whose candidate is built from the
-        estimator.
-    """
-
-    description: str
-    params: dict | None
-
-
-THRESHOLD_TUNING = "threshold_tuning"
-
-#: The built-in strategies, the one place to add one. ``"all"`` lists them in
-#: this order, which is also their order of simplicity (see ``SIMPLICITY``):
-#: loss weights first, then logit offsets, samplers, balanced batches, and
-#: last the losses that search extra parameters or follow a schedule.
-_REGISTRY = MappingProxyType(
-    {
-        "plain": Strategy("cross-entropy, no re-balancing (the baseline)", {}),
-        "class_weight": Strategy(
-            "cross-entropy weighted n / (n_classes * n_c) per class",
-            {"clf__class_weight": "balanced"},
-        ),
-        "effective_number": Strategy(
-            "cross-entropy weighted by effective number (beta=0.999)",
-            {"clf__class_weight": "effective_number"},
-        ),
-        "balanced_softmax": Strategy(
-            "balanced softmax cross-entropy (logit adjustment, tau=1)",
-            {"clf__criterion": "balanced_softmax"},
-        ),
-        # tau=1 is balanced softmax, its own strategy: search around it instead.
-        "logit_adjusted": Strategy(
-            "logit-adjusted cross-entropy, tau in (0.5, 2)",
-            {"clf__criterion": "logit_adjusted", "clf__criterion__tau": [0.5, 2.0]},
-        ),
-        "undersample": Strategy(
-            "random under-sampling of the majority classes",
-            {"sampler": RandomUnderSampler()},
-        ),
-        "oversample": Strategy(
-            "random over-sampling of the minority classes",
-            {"sampler": RandomOverSampler()},
-        ),
-        "balanced_batches": Strategy(
-            "class-balanced mini-batches drawn by the data loader",
-            {"clf__balanced_batches": True},
-        ),
-        "focal": Strategy(
-            "focal loss, gamma in (1, 2, 5), with and without balanced alpha",
-            {
-                "clf__criterion": "focal",
-                "clf__criterion__gamma": [1.0, 2.0, 5.0],
-                "clf__class_weight": [None, "balanced"],
-            },
-        ),
-        "ldam_drw": Strategy(
-            "LDAM loss (scale 1) with deferred re-weighting from 80% of the steps",
-            {
-                "clf__criterion": "ldam",
-                # The default net's logits are not normalised: scale 1, as
-                # LDAMLoss's docstring advises for such networks (30 is for
-                # cosine classifiers).
-                "clf__criterion__scale": 1.0,
-                "clf__callbacks": [("drw", DeferredReweighting(start_epoch=0.8))],
-            },
-        ),
-        THRESHOLD_TUNING: Strategy(
-            "plain net, decision threshold tuned for F1 (binary only; "
-            "strategy_grid only: compare_strategies tunes every strategy's "
-            "threshold)",
-            None,
-        ),
-    }
-)
-
-#: What each named strategy does, by name, in the order of ``"all"``.
-STRATEGIES = MappingProxyType(
-    {name: strategy.description for name, strategy in _REGISTRY.items()}
-)
-
-#: Strategies from simplest to most involved: among strategies tied with the
-#: best, compare_strategies hands back the first.
-SIMPLICITY = tuple(name for name in STRATEGIES if name != THRESHOLD_TUNING)
 
 #: Every strategy starts from these values, then sets its own; so switching
 #: from one to another never carries over a loss, a weight or a sampler.
@@ -115,6 +27,27 @@ _PLAIN = {
     "sampler": "passthrough",
     "clf__class_weight": None,
     "clf__criterion": "cross_entropy",
+}
+
+
+def _build(value):
+    """``value`` with each :class:`Template` (also in (name, template) pairs) built."""
+    if isinstance(value, Template):
+        module, name = value.target.split(":")
+        return getattr(importlib.import_module(module), name)(**value.kwargs)
+    if isinstance(value, list):
+        return [_build(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_build(item) for item in value)
+    return value
+
+
+# Samplers and callbacks built once, as templates: strategy_grid hands out
+# seeded copies.
+_PARAMS = {
+    name: {key: _build(value) for key, value in strategy.params.items()}
+    for name, strategy in REGISTRY.items()
+    if strategy.params is not None
 }
 
 #: Share of each training fold held out to choose the decision threshold.
@@ -236,7 +169,7 @@ def named_strategy_grid(
         if params is None and name == THRESHOLD_TUNING:
             grids = [_threshold_tuning_grid(estimator, pos_label, random_state)]
         else:
-            custom = params if params is not None else _REGISTRY[name].params
+            custom = params if params is not None else _PARAMS[name]
             grids = [
                 _as_grid({**_PLAIN, **_seeded(p, random_state)})
                 for p in (custom if isinstance(custom, list) else [custom])
@@ -272,7 +205,7 @@ def _requested(strategies, *, include_threshold):
             raise ValueError(f"Strategy {name!r} is named twice in strategies.")
         seen.add(name)
         if params is None:
-            _check_known(name)
+            check_strategy_name(name)
             if name == THRESHOLD_TUNING and not include_threshold:
                 raise ValueError(
                     "'threshold_tuning' needs the classifier to wrap: pass "
@@ -284,17 +217,6 @@ def _requested(strategies, *, include_threshold):
                 f"dicts) of pipeline parameters; got {params!r}."
             )
     return items
-
-
-def _check_known(name):
-    if name in STRATEGIES:
-        return
-    close = difflib.get_close_matches(name, list(STRATEGIES), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(
-        f"Unknown strategy {name!r}.{hint} Known strategies: {list(STRATEGIES)}; "
-        "add your own with strategies={name: params}."
-    )
 
 
 def _is_param_dicts(params):

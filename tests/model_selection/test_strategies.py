@@ -10,7 +10,12 @@ from sklearn.model_selection import ParameterGrid, TunedThresholdClassifierCV
 from skimbal import CNNClassifier
 from skimbal.callbacks import DeferredReweighting
 from skimbal.model_selection import SIMPLICITY, STRATEGIES, strategy_grid
-from skimbal.model_selection._strategies import _REGISTRY, THRESHOLD_TUNING
+from skimbal.model_selection._strategies import _PARAMS
+from skimbal.model_selection._strategy_names import (
+    CANDIDATES,
+    REGISTRY,
+    THRESHOLD_TUNING,
+)
 
 PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
 
@@ -30,8 +35,8 @@ def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
 
 
 def test_strategies_and_their_settings_come_from_one_registry():
-    assert list(STRATEGIES) == list(_REGISTRY)
-    for name, strategy in _REGISTRY.items():
+    assert list(STRATEGIES) == list(REGISTRY)
+    for name, strategy in REGISTRY.items():
         assert STRATEGIES[name] == strategy.description
         assert strategy.description and "\n" not in strategy.description
         # Only threshold tuning is built from the estimator instead of params.
@@ -41,6 +46,14 @@ def test_strategies_and_their_settings_come_from_one_registry():
 def test_simplicity_order_is_the_listing_order():
     assert SIMPLICITY == tuple(STRATEGIES)[:-1]
     assert SIMPLICITY[0] == "plain"
+
+
+def test_candidate_counts_are_those_of_the_grids():
+    # The command line counts fits (to size its workers) from CANDIDATES.
+    for name in SIMPLICITY:
+        [grid] = strategy_grid([name])
+        assert CANDIDATES[name] == len(ParameterGrid(grid)), name
+    assert set(CANDIDATES) == set(SIMPLICITY)
 
 
 def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
@@ -94,9 +107,9 @@ def test_samplers_and_callbacks_are_fresh_copies_of_the_templates():
     assert first[0]["sampler"][0] is not second[0]["sampler"][0]
     assert (
         first[1]["clf__callbacks"][0][0][1]
-        is not _REGISTRY["ldam_drw"].params["clf__callbacks"][0][1]
+        is not _PARAMS["ldam_drw"]["clf__callbacks"][0][1]
     )
-    assert _REGISTRY["oversample"].params["sampler"].random_state is None
+    assert _PARAMS["oversample"]["sampler"].random_state is None
 
 
 def test_custom_strategies_start_from_plain_and_keep_their_seed():
