@@ -43,7 +43,13 @@ def lazy_names(package, sources, public):
     namespace = vars(importlib.import_module(package))
 
     def getattr_(name):
-        """Import ``name`` from its module on first use (PEP 562)."""
+        """Import ``name`` from its module on first use (PEP 562).
+
+        Returns
+        -------
+        value : object
+            The public object ``name`` stands for.
+        """
         if name not in sources:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(sources[name], package), name)
@@ -51,7 +57,13 @@ def lazy_names(package, sources, public):
         return value
 
     def dir_():
-        """The package's names, imported or not."""
+        """The package's names, imported or not.
+
+        Returns
+        -------
+        names : list of str
+            Sorted; what ``dir(package)`` shows.
+        """
         return sorted(set(namespace) | set(public))
 
     return getattr_, dir_

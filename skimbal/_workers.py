@@ -73,6 +73,7 @@ class LocalWorkers:
         Returns
         -------
         self : LocalWorkers
+            This object, with ``pids`` or ``error`` set.
         """
         if self._thread.ident is not None:
             self._thread.join()
