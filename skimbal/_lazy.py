@@ -45,6 +45,11 @@ def lazy_names(package, sources, public):
     def getattr_(name):
         """Import ``name`` from its module on first use (PEP 562).
 
+        Parameters
+        ----------
+        name : str
+            The attribute looked up on the package.
+
         Returns
         -------
         value : object
