@@ -171,7 +171,7 @@ def run(args):
 
 def report(args, results, load_at_start):
     lines = [
-        "# Start-up: the command line's answer time and cold comparisons",
+        "# Start-up: the command-line answer time and cold comparisons",
         "",
         *_common.environment_lines(
             __file__,
