@@ -39,7 +39,8 @@ def default_augment(input_shape):
     """Whether the default classifier augments images of ``input_shape``.
 
     Only pixel images at least 16 pixels a side. On 8 x 8 digits it cost
-    more than it gave (README command: best F1 0.946 without, 0.876 with). A
+    more than it gave (README command, with threshold hold-outs: best F1
+    0.946 without, 0.876 with). A
     ``1 x 1 x D`` row is tabular data that a rotation or shift would
     scramble, and images read from paths (``input_shape=None``) are photos
     whose best augmentation (flips, crops, colour) depends on what they
