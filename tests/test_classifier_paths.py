@@ -224,6 +224,7 @@ def test_torchvision_backbones_fit_on_tiny_images(image_folder, tmp_path, name):
         module__freeze=True,
         image_size=32,
         max_epochs=1,
+        min_steps=0,  # one epoch (3 steps), not 200: vgg16 is slow on a CPU
         batch_size=16,
         random_state=0,
     ).fit(X, y)
