@@ -209,7 +209,9 @@ def test_augmentation_only_at_training(image_folder):
     assert differs  # training items are re-augmented each time
 
 
-@pytest.mark.parametrize("name", ["resnet18", "vgg16"])
+@pytest.mark.parametrize(
+    "name", ["resnet18", pytest.param("vgg16", marks=pytest.mark.slow)]
+)
 def test_torchvision_backbones_fit_on_tiny_images(image_folder, tmp_path, name):
     import torchvision
 
