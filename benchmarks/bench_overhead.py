@@ -46,9 +46,7 @@ LR = 1e-3
 AIM = 1.05
 
 
-def fit_skimbal(
-    X, y, epochs, seed, shape=(1, 28, 28), min_steps=None, **module_params
-):
+def fit_skimbal(X, y, epochs, seed, shape=(1, 28, 28), min_steps=None, **module_params):
     # min_steps: given by --quick (0), whose 600 rows are 10 batches an epoch:
     # the default floor of 200 steps would train 20 epochs against the raw
     # loop's one. (The full run's 5,000 rows x 3 epochs are 237 steps.)

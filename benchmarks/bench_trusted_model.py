@@ -76,9 +76,7 @@ def quick_estimator(X, seed):
     """
     from skimbal.model_selection._default_estimator import default_classifier
 
-    return default_classifier(X, seed).set_params(
-        max_epochs=QUICK_EPOCHS, min_steps=0
-    )
+    return default_classifier(X, seed).set_params(max_epochs=QUICK_EPOCHS, min_steps=0)
 
 
 def run_one(args, pool, test, seed, prior_name, probas):
