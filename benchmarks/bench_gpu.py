@@ -93,13 +93,20 @@ def raw_amp_loop(X, y, side, epochs, batch_size, device, seed=0):
     return seconds[1:]
 
 
-def skimbal_fit(X, y, side, epochs, batch_size, device, workers=0, seed=0):
-    """Seconds per epoch of CNNClassifier.fit, from skorch's history."""
+def skimbal_fit(
+    X, y, side, epochs, batch_size, device, workers=0, seed=0, min_steps=None
+):
+    """Seconds per epoch of CNNClassifier.fit, from skorch's history.
+
+    ``min_steps``: passed on when given (``--quick`` gives 0, so that its 2
+    batches per epoch train 1 + ``epochs`` epochs, not 100 to reach the
+    default floor of 200 steps).
+    """
     from skimbal import CNNClassifier
 
-    extra = {}
+    extra = {} if min_steps is None else {"min_steps": min_steps}
     if workers:
-        extra = {
+        extra |= {
             "iterator_train__num_workers": workers,
             "iterator_train__pin_memory": device.type == "cuda",
         }
@@ -206,10 +213,11 @@ def main(argv=None):
     print("raw AMP loop ...", flush=True)
     results["raw AMP loop"] = raw_amp_loop(X, y, **common)
     print("CNNClassifier ...", flush=True)
-    results["CNNClassifier"] = skimbal_fit(X, y, **common)
+    fit_options = {"min_steps": 0} if args.quick else {}
+    results["CNNClassifier"] = skimbal_fit(X, y, **common, **fit_options)
     name = f"CNNClassifier, {args.workers} loader workers"
     print(f"{name} ...", flush=True)
-    results[name] = skimbal_fit(X, y, workers=args.workers, **common)
+    results[name] = skimbal_fit(X, y, workers=args.workers, **common, **fit_options)
     path = _common.write_results(
         args.out, RESULT_NAME, report(args, device, results, load)
     )

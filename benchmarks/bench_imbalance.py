@@ -86,12 +86,17 @@ def candidates(base_clf, strategies, seed):
 
 
 def make_classifier(args, seed):
+    # --quick: min_steps=0, so that a fit on its few hundred rows trains the
+    # one epoch asked for, not the 20-40 that the default floor of 200
+    # steps would make of it.
+    quick = {"min_steps": 0} if args.quick else {}
     return CNNClassifier(
         input_shape=(1, 28, 28),
         max_epochs=args.epochs,
         lr=args.lr,
         batch_size=64,
         random_state=seed,
+        **quick,
     )
 
 
@@ -513,7 +518,9 @@ def report(args, runs, summary, load_at_start, seconds, tuning=None):
                 "numbers",
                 f"training sets: {sizes}",
                 f"classifier: CNNClassifier(input_shape=(1, 28, 28), max_epochs="
-                f"{args.epochs}, lr={args.lr}, batch_size=64) (SimpleCNN, Adam); "
+                f"{args.epochs}, lr={args.lr}, batch_size=64"
+                + (", min_steps=0" if args.quick else "")
+                + ") (SimpleCNN, Adam); "
                 "each candidate's parameters from strategy_grid(estimator=clf, "
                 "random_state=seed)",
                 f"seeds {list(args.seeds)} (positive subsample, network, sampler); "

@@ -122,8 +122,14 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
-def run_arm(arm, root, threads):
-    """Load X as ``arm``, oversample and fit one epoch; return the measurements."""
+def run_arm(arm, root, threads, quick=False):
+    """Load X as ``arm``, oversample and fit one epoch; return the measurements.
+
+    ``quick``: ``min_steps=0``, so that one epoch over the quick folder's
+    600 over-sampled rows is all that trains (the default ``min_steps=200``
+    would repeat it 20 times; the full run's one epoch is 625 steps, above
+    that floor, so it trains one epoch either way).
+    """
     import torch
     from imblearn.over_sampling import RandomOverSampler
     from imblearn.pipeline import Pipeline
@@ -144,6 +150,8 @@ def run_arm(arm, root, threads):
     load_seconds = time.perf_counter() - start
 
     clf.set_params(max_epochs=1, random_state=0)
+    if quick:
+        clf.set_params(min_steps=0)
     pipeline = Pipeline([("sampler", RandomOverSampler(random_state=0)), ("clf", clf)])
     start = time.perf_counter()
     pipeline.fit(X, y)
@@ -170,7 +178,7 @@ def _nbytes(X):
     return X.nbytes
 
 
-def measure_in_child(arm, root, threads):
+def measure_in_child(arm, root, threads, quick=False):
     """Run one arm in a fresh interpreter, so peaks do not mix."""
     command = [
         sys.executable,
@@ -181,6 +189,7 @@ def measure_in_child(arm, root, threads):
         str(root),
         "--threads",
         str(threads),
+        *(["--quick"] if quick else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -231,7 +240,9 @@ def report(args, results, load_at_start):
                 f"data: {pixels['n_images']} generated {IMAGE_SIZE}x{IMAGE_SIZE} RGB "
                 f"PNG images, {args.n_common} common : {args.n_rare} rare (1:{RATIO})",
                 "pipeline: RandomOverSampler(random_state=0) -> CNNClassifier("
-                "max_epochs=1, random_state=0), SimpleCNN, batch 64, "
+                "max_epochs=1, random_state=0"
+                + (", min_steps=0" if args.quick else "")
+                + "), SimpleCNN, batch 64, "
                 f"num_workers=0; class counts after over-sampling: {counts}",
                 "each arm runs in its own process; peak = ru_maxrss of that process",
             ],
@@ -267,7 +278,7 @@ def parse_args(argv=None):
         "--threads",
         type=int,
         default=None,
-        help="torch threads in each arm (default: all usable cores)",
+        help="torch threads in each arm (default: all usable cores; 1 with --quick)",
     )
     parser.add_argument("--child-arm", choices=ARMS, help=argparse.SUPPRESS)
     parser.add_argument("--child-root", type=Path, help=argparse.SUPPRESS)
@@ -276,20 +287,22 @@ def parse_args(argv=None):
         args.n_common = 300 if args.quick else 20_000
     args.n_rare = max(1, args.n_common // RATIO)
     if args.threads is None:
-        args.threads = _common.usable_cores()
+        # --quick: a small network on a possibly busy machine, one thread.
+        args.threads = 1 if args.quick else _common.usable_cores()
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     if args.child_arm is not None:
-        print(json.dumps(run_arm(args.child_arm, args.child_root, args.threads)))
+        result = run_arm(args.child_arm, args.child_root, args.threads, args.quick)
+        print(json.dumps(result))
         return
     root = image_folder(args.data_dir, args.n_common, args.n_rare)
     load = _common.load_average()
     results = []
     for arm in ARMS:
-        result = measure_in_child(arm, root, args.threads)
+        result = measure_in_child(arm, root, args.threads, args.quick)
         print(
             f"{arm}: peak {result['peak_mb']:.0f} MB, load {result['load_s']:.1f} s, "
             f"fit {result['fit_s']:.1f} s",

@@ -76,7 +76,10 @@ def workload(quick, epochs=EPOCHS, data="mnist"):
     ratio = 10
     if quick:
         X, y = load_digits_images(return_X_y=True)
-        shape, extra = (1, 8, 8), {"max_epochs": 1, "module__filters": (4,)}
+        # min_steps=0: one epoch is all a fit trains (the default floor of
+        # 200 steps would make it 25 epochs of these ~8 batches).
+        shape = (1, 8, 8)
+        extra = {"max_epochs": 1, "min_steps": 0, "module__filters": (4,)}
         strategies, cv = ["plain", "oversample"], 2
     elif data == "digits":  # what `skimbal compare` runs without options
         X, y = load_digits_images(return_X_y=True)

@@ -180,6 +180,11 @@ def report(args, results, load_at_start):
                 "every run: `python -m skimbal ...` in a fresh process, timed "
                 "from start to exit; arms interleaved, "
                 f"{args.warmup} discarded warm-up round(s)",
+                *(
+                    ["quick mode: OMP_NUM_THREADS=1 for every command"]
+                    if args.quick
+                    else []
+                ),
             ],
         ),
         "",
@@ -294,6 +299,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.quick:
+        # One torch thread in every command (the tests' setting): the tiny
+        # fits of two threads on two busy cores can take several times longer.
+        os.environ["OMP_NUM_THREADS"] = "1"
     if args.quick or args.wait_load <= 0:
         load = _common.load_average()
     else:

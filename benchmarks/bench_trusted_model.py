@@ -64,6 +64,21 @@ def test_f1(y_test, proba, threshold, test_prior):
     return f1_score(y_test, (proba >= threshold).astype(int), sample_weight=weights)
 
 
+#: --quick: epochs of each fit, and no floor of optimisation steps.
+QUICK_EPOCHS = 2
+
+
+def quick_estimator(X, seed):
+    """The comparison's default classifier, trained for only ``QUICK_EPOCHS``.
+
+    Its defaults (10 epochs and at least 200 steps per fit) would train
+    each fit of the quick run's ~470 rows for 200 steps.
+    """
+    from skimbal.model_selection._default_estimator import default_classifier
+
+    return default_classifier(X, seed).set_params(max_epochs=QUICK_EPOCHS, min_steps=0)
+
+
 def run_one(args, pool, test, seed, prior_name, probas):
     """One comparison at one prior, and every strategy's model on the test set.
 
@@ -79,6 +94,7 @@ def run_one(args, pool, test, seed, prior_name, probas):
     report = compare_strategies(
         X,
         y,
+        quick_estimator(X, seed) if args.quick else None,
         strategies=args.strategies,
         cv=args.cv,
         random_state=seed,
@@ -151,7 +167,13 @@ def report(args, runs, summary, seconds, load):
             load_at_start=load,
             extra=[
                 f"seeds: {args.seeds}; strategies: {args.strategies}; cv={args.cv}; "
-                f"n_jobs={args.n_jobs}",
+                f"n_jobs={args.n_jobs}"
+                + (
+                    f"; quick mode: the default classifier with max_epochs="
+                    f"{QUICK_EPOCHS}, min_steps=0, not a measurement"
+                    if args.quick
+                    else ""
+                ),
                 f"compare_strategies per seed and prior: "
                 f"{', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())}",
                 f"total: {sum(seconds.values()) / 60:.1f} min of comparisons, "
@@ -268,6 +290,12 @@ def load_data(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.quick:
+        # Tiny networks: one torch thread (as in the tests), or two threads
+        # on two busy cores can take several times longer than one.
+        import torch
+
+        torch.set_num_threads(1)
     load = _common.load_average()
     start = time.perf_counter()
     pool, test = load_data(args)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs a script end to end in a fresh interpreter: seconds each.
+pytestmark = pytest.mark.slow
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 NUMBER = r"\d+(?:\.\d+)?"
 

@@ -209,7 +209,9 @@ def test_augmentation_only_at_training(image_folder):
     assert differs  # training items are re-augmented each time
 
 
-@pytest.mark.parametrize("name", ["resnet18", "vgg16"])
+@pytest.mark.parametrize(
+    "name", ["resnet18", pytest.param("vgg16", marks=pytest.mark.slow)]
+)
 def test_torchvision_backbones_fit_on_tiny_images(image_folder, tmp_path, name):
     import torchvision
 
@@ -224,6 +226,7 @@ def test_torchvision_backbones_fit_on_tiny_images(image_folder, tmp_path, name):
         module__freeze=True,
         image_size=32,
         max_epochs=1,
+        min_steps=0,  # one epoch (3 steps), not 200: vgg16 is slow on a CPU
         batch_size=16,
         random_state=0,
     ).fit(X, y)

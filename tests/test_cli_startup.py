@@ -109,6 +109,7 @@ def test_a_missing_model_fails_before_any_heavy_import(tmp_path):
     assert result["loaded"] == []
 
 
+@pytest.mark.slow
 def test_the_probe_sees_heavy_imports_of_a_real_run():
     # A valid command gets as far as building the network (PyTorch) before
     # compare_strategies rejects the strategy: the probe must report it, or

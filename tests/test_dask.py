@@ -38,6 +38,7 @@ def cluster():
         yield cluster
 
 
+@pytest.mark.slow
 def test_starting_workers_leaves_this_process_environment_alone(cluster):
     # Dask's nanny writes OMP_NUM_THREADS=1 and more into the environment of
     # the process that starts it; later child processes would inherit them.
@@ -83,6 +84,7 @@ def _omp_num_threads():
     return os.environ.get("OMP_NUM_THREADS")
 
 
+@pytest.mark.slow
 def test_workers_train_with_their_share_of_the_cores(client):
     expected = torch_threads_per_worker(usable_cores(), 2)
     threads = client.run(torch.get_num_threads)
@@ -95,6 +97,7 @@ def test_workers_train_with_their_share_of_the_cores(client):
     assert set(env.values()) == {str(expected)}
 
 
+@pytest.mark.slow
 def test_sizing_threads_on_a_cluster_and_restoring_them(client):
     before = client.run(torch.get_num_threads)
     with _dask.limit_torch_threads(client) as sized:
@@ -118,6 +121,7 @@ def _has_dask_malloc_setting():
     return _dask.MALLOC_VARIABLE in os.environ
 
 
+@pytest.mark.slow
 def test_workers_keep_freed_memory_while_a_comparison_runs(client):
     # Dask's MALLOC_TRIM_THRESHOLD_ makes every batch-sized tensor fresh
     # memory from the system (page faults: twice the time per fit). The
@@ -155,6 +159,7 @@ def test_plugin_shares_a_hosts_cores_among_its_worker_threads(monkeypatch):
         assert torch.get_num_threads() == before
 
 
+@pytest.mark.slow
 def test_dask_gives_the_local_table(odd_digits, tiny_cnn, cluster, local_report):
     remote = compare(
         *odd_digits, tiny_cnn, backend="dask", scheduler=cluster.scheduler_address
@@ -166,6 +171,7 @@ def test_dask_gives_the_local_table(odd_digits, tiny_cnn, cluster, local_report)
     assert distributed.client._get_global_client() is None
 
 
+@pytest.mark.slow
 def test_device_auto_is_resolved_on_the_worker(client, tiny_cnn):
     def on_a_gpu_worker(estimator):
         import torch
@@ -183,6 +189,7 @@ def test_device_auto_is_resolved_on_the_worker(client, tiny_cnn):
     assert future.result() == ("auto", "cuda")
 
 
+@pytest.mark.slow
 def test_cli_on_a_dask_scheduler(odd_digits, cluster, tmp_path):
     result = CliRunner().invoke(
         cli,
@@ -272,6 +279,7 @@ def _pid_and_omp_num_threads():
     return os.getpid(), _omp_num_threads()
 
 
+@pytest.mark.slow
 def test_one_worker_cluster_runs_the_work_on_the_worker():
     # joblib runs a call in the calling process when its backend reports a
     # single worker; skimbal's Dask backend must not let it.
@@ -284,6 +292,7 @@ def test_one_worker_cluster_runs_the_work_on_the_worker():
     assert {threads for _, threads in ran} == {str(usable_cores())}
 
 
+@pytest.mark.slow
 def test_killed_worker_its_fits_rerun_and_the_table_is_the_same(
     odd_digits, tiny_cnn, cluster, client, local_report
 ):

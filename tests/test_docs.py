@@ -55,6 +55,7 @@ def _copy_sources(destination):
             shutil.copytree(ROOT / name, destination / name, ignore=ignore)
 
 
+@pytest.mark.slow
 def test_docs_build_without_warnings(tmp_path):
     _require_doc_packages()
     _copy_sources(tmp_path)

@@ -170,6 +170,7 @@ def loaded_elsewhere(models, tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_format", ["safe", "joblib"])
 @pytest.mark.parametrize(
     "name",
@@ -615,6 +616,7 @@ np.save(folder + "/proba.npy", new.predict_proba(np.load(folder + "/X.npy")))
 """
 
 
+@pytest.mark.slow
 def test_skorch_save_params_route_in_a_fresh_process(odd_digits, tiny, tmp_path):
     X, y = odd_digits
     clf = tiny().fit(X, y)

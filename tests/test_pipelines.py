@@ -33,6 +33,7 @@ def pipeline(sampler="passthrough", **clf_params):
     return Pipeline([("sampler", sampler), ("clf", clf.set_params(**clf_params))])
 
 
+@pytest.mark.slow
 def test_balanced_strategies_beat_plain_cross_entropy_on_f1(rare_threes):
     X, y = rare_threes
     plain = cross_val_score(pipeline(), X, y, scoring="f1", cv=CV).mean()
@@ -48,6 +49,7 @@ def test_balanced_strategies_beat_plain_cross_entropy_on_f1(rare_threes):
     assert weighted > plain + 0.3
 
 
+@pytest.mark.slow
 def test_grid_search_switches_samplers_and_losses(rare_threes):
     X, y = rare_threes
     grid = [
@@ -90,6 +92,7 @@ def test_class_statistics_come_from_labels_after_the_sampler(
     np.testing.assert_allclose(clf.class_weight_, [1.0, 1.0])
 
 
+@pytest.mark.slow
 def test_string_labels_through_a_pipeline_with_pos_label(rare_threes):
     X, y = rare_threes
     y_text = np.where(y == 1, "three", "other")

@@ -53,6 +53,7 @@ def test_unknown_module_name_fails_before_training():
         CNNClassifier(module="resnet_18").fit(np.zeros((4, 3)), [0, 1, 0, 1])
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_processes_is_reproducible():
     X, y = load_digits(return_X_y=True)
     X, y = X[:300] / 16, y[:300] % 2

@@ -43,6 +43,7 @@ def _omp_num_threads():
     return os.environ.get("OMP_NUM_THREADS")
 
 
+@pytest.mark.slow
 def test_dask_without_n_jobs_starts_a_worker_per_core_and_closes_it(monkeypatch):
     import distributed  # in the test extra: a missing install fails here
 

@@ -445,6 +445,7 @@ def test_progress_bar_counts_fits(odd_digits, tiny_cnn, two_folds, capsys):
     assert "5/5" in err
 
 
+@pytest.mark.slow
 def test_dask_scheduler_gives_the_sequential_numbers(odd_digits, tiny_cnn, two_folds):
     distributed = pytest.importorskip("distributed")
     X, y = odd_digits

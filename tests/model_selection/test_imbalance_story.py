@@ -1,10 +1,13 @@
 """The lecture's story on real data: at 1:50, re-balancing beats plain loss."""
 
+import pytest
+
 from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images, make_imbalanced
 from skimbal.model_selection import compare_strategies
 
 
+@pytest.mark.slow
 def test_plain_misses_the_rare_class_at_0_5_and_thresholds_rescue_it():
     # `skimbal compare` with no options, cut to two strategies: odd digits made
     # rare at 1:50 (908 samples, 17 positive), 5 folds, 10 epochs.

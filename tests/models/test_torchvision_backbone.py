@@ -467,6 +467,7 @@ def test_backbone_normalization(tmp_path):
 # -- VGG16 (138 M parameters: one state dict file for the module) ------------
 
 
+@pytest.mark.slow
 def test_vgg16_from_state_dict_file_trains(vgg16_file):
     kept, path = vgg16_file
     net = TorchvisionBackbone("vgg16", num_classes=2, weights=path)
@@ -479,6 +480,7 @@ def test_vgg16_from_state_dict_file_trains(vgg16_file):
     assert not torch.equal(net.model.features[0].weight, kept["features.0.weight"])
 
 
+@pytest.mark.slow
 def test_vgg16_random_init_forward_and_step():
     net = TorchvisionBackbone("vgg16", num_classes=3, in_channels=1)
     head_before = net.model.classifier[6].weight.detach().clone()
