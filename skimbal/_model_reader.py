@@ -9,7 +9,6 @@ import zipfile
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from sklearn.model_selection import FixedThresholdClassifier
 
 from ._classifier import CNNClassifier
@@ -30,7 +29,7 @@ from ._model_format import (
     pipeline_classes,
     sampler_classes,
 )
-from ._sklearn_private import validate_parameter_constraints
+from ._sklearn_private import prefit_fixed_threshold, validate_parameter_constraints
 from .callbacks import DeferredReweighting
 
 __all__ = ["ModelReader", "read_weights"]
@@ -547,29 +546,4 @@ class ModelReader:
                 f"pos_label {params['pos_label']!r} is not one of the classes "
                 f"{estimator.classes_.tolist()!r}."
             )
-        return _restore_fixed_threshold(estimator, **params)
-
-
-def _restore_fixed_threshold(fitted, *, threshold, pos_label, response_method):
-    """A fitted FixedThresholdClassifier around an already fitted estimator.
-
-    Sets what ``FixedThresholdClassifier.fit`` sets in scikit-learn 1.5 to
-    1.9, all of them documented attributes: ``estimator_`` (``classes_`` is
-    a property reading it), ``n_features_in_`` and ``feature_names_in_``;
-    ``estimator`` is the unfitted template, as after ``fit``. Should a later
-    scikit-learn have ``fit`` store more that ``predict`` needs, ``predict``
-    would fail with an AttributeError (tests/test_persistence.py would show
-    it).
-    """
-    model = FixedThresholdClassifier(
-        clone(fitted),
-        threshold=threshold,
-        pos_label=pos_label,
-        response_method=response_method,
-    )
-    model.estimator_ = fitted
-    if hasattr(fitted, "n_features_in_"):
-        model.n_features_in_ = fitted.n_features_in_
-    if hasattr(fitted, "feature_names_in_"):
-        model.feature_names_in_ = fitted.feature_names_in_
-    return model
+        return prefit_fixed_threshold(estimator, **params)

@@ -19,6 +19,8 @@ checks that no other module imports a private scikit-learn name.
 # scikit-learn's cross_validate uses it: compare_strategies' fits take their
 # folds' rows with it (model_selection/_fits.py). If it changes, _fits.py
 # must index X itself (X is an array or a one-column DataFrame of paths).
+from sklearn.base import clone
+from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.utils import _safe_indexing  # noqa: F401
 from sklearn.utils._param_validation import (  # noqa: F401
     Interval,
@@ -34,5 +36,35 @@ __all__ = [
     "Options",
     "StrOptions",
     "_safe_indexing",
+    "prefit_fixed_threshold",
     "validate_parameter_constraints",
 ]
+
+
+# Not a private import but the same kind of dependency: what
+# FixedThresholdClassifier.fit leaves on the instance. load_model and
+# compare_strategies (its fold ensemble) build fitted ones around models
+# that are already trained, without a fit.
+def prefit_fixed_threshold(fitted, *, threshold, pos_label, response_method):
+    """A fitted FixedThresholdClassifier around an already fitted estimator.
+
+    Sets what ``FixedThresholdClassifier.fit`` sets in scikit-learn 1.5 to
+    1.9, all of them documented attributes: ``estimator_`` (``classes_`` is
+    a property reading it), ``n_features_in_`` and ``feature_names_in_``;
+    ``estimator`` is the unfitted template, as after ``fit``. Should a later
+    scikit-learn have ``fit`` store more that ``predict`` needs, ``predict``
+    would fail with an AttributeError (tests/test_persistence.py would show
+    it).
+    """
+    model = FixedThresholdClassifier(
+        clone(fitted),
+        threshold=threshold,
+        pos_label=pos_label,
+        response_method=response_method,
+    )
+    model.estimator_ = fitted
+    if hasattr(fitted, "n_features_in_"):
+        model.n_features_in_ = fitted.n_features_in_
+    if hasattr(fitted, "feature_names_in_"):
+        model.feature_names_in_ = fitted.feature_names_in_
+    return model

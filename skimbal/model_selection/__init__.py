@@ -17,6 +17,7 @@ from .._lazy import lazy_names
 
 #: Public name -> the private module that defines it.
 _LAZY = {
+    "FoldEnsembleClassifier": "._ensemble",
     "METRICS": "._scoring",
     "SIMPLICITY": "._strategy_names",
     "STRATEGIES": "._strategy_names",
@@ -28,6 +29,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "FoldEnsembleClassifier",
     "METRICS",
     "SIMPLICITY",
     "STRATEGIES",
@@ -40,6 +42,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # static analysers and IDEs see the names as plain imports
     from ._compare import compare_strategies
+    from ._ensemble import FoldEnsembleClassifier
     from ._report import StrategyReport
     from ._scoring import METRICS
     from ._stats import corrected_ttest

@@ -58,6 +58,8 @@ class FitResult:
     test_proba: np.ndarray | None = None
     fit_time: float = float("nan")
     error: str = ""
+    #: The fitted model itself, kept only when asked (``keep_models``).
+    model: object = None
 
 
 def holdout_splits(splits, y, holdout, random_state):
@@ -106,6 +108,7 @@ def run_fits(
     n_jobs=None,
     on_progress=None,
     chunk_size=None,
+    keep_models=False,
 ):
     """Fit every candidate on every split; return their predictions.
 
@@ -127,6 +130,9 @@ def run_fits(
         Candidates per chunk; ``None`` runs all at once. A chunk whose work a
         Dask worker took with it is run again (seeded fits give the same
         predictions).
+    keep_models : bool, default=False
+        Also return each fitted model (``FitResult.model``), e.g. to hand
+        the fold models back as an ensemble.
 
     Returns
     -------
@@ -145,7 +151,7 @@ def run_fits(
 
         def step(chunk=chunk):
             return Parallel(n_jobs=n_jobs)(
-                delayed(_fit_and_predict)(pipeline, params, X, y, split)
+                delayed(_fit_and_predict)(pipeline, params, X, y, split, keep_models)
                 for params in chunk
                 for split in splits
             )
@@ -158,7 +164,7 @@ def run_fits(
     return results
 
 
-def _fit_and_predict(pipeline, params, X, y, split):
+def _fit_and_predict(pipeline, params, X, y, split, keep_model=False):
     # A Dask worker thread that trained before its count was set keeps the
     # old one; catch it up here, in the thread that trains.
     apply_worker_torch_threads()
@@ -175,7 +181,7 @@ def _fit_and_predict(pipeline, params, X, y, split):
         test = model.predict_proba(_safe_indexing(X, split.test))
     except Exception as error:  # reported in the table, like GridSearchCV's
         return FitResult(error=_last_line(error))
-    return FitResult(holdout, test, fit_time)
+    return FitResult(holdout, test, fit_time, model=model if keep_model else None)
 
 
 def _last_line(error):

@@ -63,10 +63,12 @@ class StrategyReport:
         The ranking metric of every strategy (columns) on every split
         (rows), the numbers behind the t-tests.
     best_estimator : estimator, default=None
-        The chosen strategy's model, trained on all data.
+        The chosen strategy's fitted model.
     estimators : dict, default=None
-        Strategy -> its unfitted model for all data (see
-        :meth:`make_estimator`).
+        Strategy -> its unfitted model (see :meth:`make_estimator`).
+    fitted_estimators : dict, default=None
+        Strategy -> its fitted model, where the comparison's fits make it
+        without training (``compare_strategies(ensemble=True)``).
 
     Attributes
     ----------
@@ -85,8 +87,13 @@ class StrategyReport:
         (see :func:`compare_strategies`), or None when no strategy got a
         finite score.
     best_estimator_ : estimator or None
-        The chosen strategy's pipeline trained on all data, with its tuned
-        threshold (binary); None with ``refit=False``.
+        The chosen strategy's model with its tuned threshold (binary): its
+        fold models averaged (``ensemble=True``) or its pipeline trained on
+        all data; None with ``refit=False``.
+    estimators_ : dict
+        Strategy -> fitted model, the same kind of model as
+        ``best_estimator_``, for every strategy with a finite score
+        (``ensemble=True``; empty otherwise). Not kept by :meth:`save`.
     split_scores : pandas.DataFrame or None
         See Parameters.
     metadata : dict
@@ -130,6 +137,7 @@ class StrategyReport:
         split_scores=None,
         best_estimator=None,
         estimators=None,
+        fitted_estimators=None,
     ):
         self.table = table
         self.candidates = candidates
@@ -139,6 +147,7 @@ class StrategyReport:
         self.split_scores = split_scores
         self.best_estimator_ = best_estimator
         self._estimators = {} if estimators is None else dict(estimators)
+        self.estimators_ = {} if fitted_estimators is None else dict(fitted_estimators)
 
     @property
     def best_strategy_(self):
@@ -173,10 +182,12 @@ class StrategyReport:
         """The unfitted model a strategy would be handed back as.
 
         ``best_estimator_`` is ``make_estimator(best_strategy_)`` fitted on
-        all data; this gives the same recipe for any other strategy of the
-        table (its best candidate, the step budget for all data and, binary,
-        its own tuned threshold), e.g. to check a runner-up on a test set.
-        Not kept by :meth:`save`.
+        the data that were compared (with ``ensemble=True`` the comparison's
+        fits already are that fit, see ``estimators_``); this gives the same
+        recipe for any other strategy of the table (its best candidate, its
+        step budget, the comparison's folds for an ensemble and, binary, its
+        own tuned threshold), e.g. to check a runner-up on a test set. Not
+        kept by :meth:`save`.
 
         Parameters
         ----------
