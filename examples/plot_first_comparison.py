@@ -68,8 +68,9 @@ ax = report.plot()
 print(report.best_strategy_)
 
 # %%
-# It comes back trained on all the data, with its threshold, as
-# ``report.best_estimator_``
+# It comes back as ``report.best_estimator_``: its three fold models of
+# this comparison, averaged, with the threshold chosen on their out-of-fold
+# predictions
 # (:ref:`sphx_glr_auto_examples_plot_trusted_model.py`).
 #
 # Without ``strategies=``, every built-in strategy runs (see

@@ -19,8 +19,8 @@ full-size one line by line.
 # trains on its whole training fold; its decision threshold maximises F1 at
 # the balanced class prior (the default) over the other folds' out-of-fold
 # predictions, never its own test fold's. This example only reads the
-# report, so ``refit=False`` skips training the chosen model on all the data
-# (see :ref:`sphx_glr_auto_examples_plot_trusted_model.py` for that model).
+# report, so ``refit=False`` keeps no model (see
+# :ref:`sphx_glr_auto_examples_plot_trusted_model.py` for the model).
 from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images, make_imbalanced
 from skimbal.model_selection import compare_strategies

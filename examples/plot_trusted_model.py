@@ -95,10 +95,13 @@ print("chosen:      ", report.best_strategy_)
 # %%
 # The model
 # ---------
-# ``report.best_estimator_`` is the chosen pipeline trained on all 110
-# images, inside a :class:`~sklearn.model_selection.FixedThresholdClassifier`
-# whose threshold maximises F1 over the strategy's out-of-fold
-# probabilities: a scikit-learn classifier, ready to predict.
+# ``report.best_estimator_`` is the chosen pipeline as the comparison
+# trained it on each of its five training folds, the five averaged
+# (:class:`~skimbal.model_selection.FoldEnsembleClassifier`), inside a
+# :class:`~sklearn.model_selection.FixedThresholdClassifier` whose threshold
+# maximises F1 over these very models' out-of-fold probabilities: a
+# scikit-learn classifier, ready to predict, with no training after the
+# comparison.
 model = report.best_estimator_
 print(f"threshold: {model.threshold:.4f}")
 model
@@ -120,10 +123,10 @@ disp = ConfusionMatrixDisplay.from_predictions(y_new, pred, ax=ax, colorbar=Fals
 # %%
 # Any other strategy's model
 # --------------------------
-# ``report.make_estimator(name)`` gives the untrained model any strategy of
-# the table would have been handed back as, its own threshold included: to
+# ``report.estimators_[name]`` is the model any strategy of the table would
+# have been handed back as, already trained, its own threshold included: to
 # check a runner-up, or the baseline, on data of your own.
-baseline = report.make_estimator("plain").fit(X, y)
+baseline = report.estimators_["plain"]
 print(
     f"plain, threshold {baseline.threshold:.4f}: "
     f"F1 on new images {f1_score(y_new, baseline.predict(X_new)):.3f}"

@@ -53,7 +53,31 @@ KINDS = {
     "pipeline": (False, True),
     "fixed_threshold(classifier)": (True, False),
     "fixed_threshold(pipeline)": (True, True),
+    # A FoldEnsembleClassifier: "members" lists one (pipeline, classifier)
+    # per member; the top-level pipeline and classifier are null.
+    "ensemble(classifier)": (False, False),
+    "ensemble(pipeline)": (False, True),
+    "fixed_threshold(ensemble(classifier))": (True, False),
+    "fixed_threshold(ensemble(pipeline))": (True, True),
 }
+#: Member i's tensors are stored in weights.npz under this prefix.
+MEMBER_PREFIX = "member{}."
+
+
+def is_ensemble(kind):
+    """Whether a model document's ``kind`` is a FoldEnsembleClassifier.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+
+    Returns
+    -------
+    bool
+        True for the ``ensemble(...)`` kinds, thresholded or not.
+    """
+    return "ensemble(" in kind
 SAMPLER_NAMES = ("RandomOverSampler", "RandomUnderSampler")
 # What a fitted sampler keeps, apart from sample_indices_ (one entry per
 # resampled training row): nothing of it is used at predict time.

@@ -9,6 +9,7 @@ import zipfile
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.model_selection import FixedThresholdClassifier
 
 from ._classifier import CNNClassifier
@@ -19,18 +20,21 @@ from ._model_format import (
     FORMAT_VERSION,
     JSON_TYPES_OF_KIND,
     KINDS,
+    MEMBER_PREFIX,
     MODEL_FILE,
     SAMPLER_FITTED,
     TENSOR_DTYPES,
     WEIGHTS_FILE,
     ModelFormatError,
     class_parameters,
+    is_ensemble,
     listing,
     pipeline_classes,
     sampler_classes,
 )
 from ._sklearn_private import prefit_fixed_threshold, validate_parameter_constraints
 from .callbacks import DeferredReweighting
+from .model_selection._ensemble import FoldEnsembleClassifier
 
 __all__ = ["ModelReader", "read_weights"]
 
@@ -99,6 +103,7 @@ class ModelReader:
             "the document",
             ("format", "format_version", "skimbal_version", "kind", "threshold")
             + ("pipeline", "classifier", "weights_sha256"),
+            optional=("members",),
         )
         if document["format"] != FORMAT:
             self.fail(
@@ -115,10 +120,31 @@ class ModelReader:
         if not isinstance(kind, str) or kind not in KINDS:
             self.fail(f"kind is {kind!r}; expected one of {listing(KINDS)}.")
         has_threshold, has_pipeline = KINDS[kind]
-        for key, wanted in (("threshold", has_threshold), ("pipeline", has_pipeline)):
+        ensemble = is_ensemble(kind)
+        for key, wanted in (
+            ("threshold", has_threshold),
+            ("pipeline", has_pipeline and not ensemble),
+            ("classifier", not ensemble),
+        ):
             if (document[key] is not None) != wanted:
                 presence = "an object" if wanted else "null"
                 self.fail(f"kind {kind!r} needs {key} to be {presence}.")
+        if ensemble != ("members" in document):
+            self.fail(
+                f"kind {kind!r} "
+                + ("needs a members list." if ensemble else "has no members.")
+            )
+        if ensemble:
+            members = document["members"]
+            if not isinstance(members, list) or not members:
+                self.fail(f"members must be a non-empty list; got {members!r}.")
+            for member in members:
+                self.keys(member, "a members entry", ("pipeline", "classifier"))
+                if (member["pipeline"] is not None) != has_pipeline:
+                    presence = "an object" if has_pipeline else "null"
+                    self.fail(
+                        f"kind {kind!r} needs each member's pipeline to be {presence}."
+                    )
         sha = document["weights_sha256"]
         if not (
             isinstance(sha, str)
@@ -415,6 +441,31 @@ class ModelReader:
                 "classifier.tensors does not list."
             )
         return state_dict
+
+    def members(self, members, has_pipeline, weights, device):
+        """Each member's fitted model, from its own prefix of ``weights``."""
+        models, claimed = [], set()
+        for i, member in enumerate(members):
+            prefix = MEMBER_PREFIX.format(i)
+            own = {
+                k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)
+            }
+            claimed.update(prefix + k for k in own)
+            model = self.classifier(member["classifier"], own, device)
+            if has_pipeline:
+                model = self.pipeline(member["pipeline"], model)
+            models.append(model)
+        extra = sorted(set(weights) - claimed)
+        if extra:
+            self.fail(
+                f"{WEIGHTS_FILE} holds arrays {extra[:5]!r} that belong to no member."
+            )
+        try:
+            return FoldEnsembleClassifier(
+                clone(models[0]), cv=len(models)
+            )._set_members(models)
+        except ValueError as exc:
+            self.fail(f"the members do not make one ensemble: {exc}")
 
     # -- pipeline and threshold -------------------------------------------------
 

@@ -15,6 +15,7 @@ from ._model_format import (
     FORMAT,
     FORMAT_VERSION,
     JOBLIB_HINT,
+    MEMBER_PREFIX,
     RESTORED_CLASSIFIER_ATTRIBUTES,
     SAMPLER_FITTED,
     SAMPLER_NAMES,
@@ -25,6 +26,7 @@ from ._model_format import (
     sampler_classes,
 )
 from .callbacks import DeferredReweighting
+from .model_selection._ensemble import FoldEnsembleClassifier
 
 __all__ = ["describe_model"]
 
@@ -32,8 +34,9 @@ __all__ = ["describe_model"]
 def _unsupported(model):
     return ValueError(
         "save_model stores a CNNClassifier, a Pipeline of samplers ('passthrough', "
-        "RandomOverSampler, RandomUnderSampler) ending in a CNNClassifier, or "
-        f"either in a FixedThresholdClassifier; got {type(model).__name__}. "
+        "RandomOverSampler, RandomUnderSampler) ending in a CNNClassifier, a "
+        "FoldEnsembleClassifier of either (all members alike), or any of these in "
+        f"a FixedThresholdClassifier; got {type(model).__name__}. "
         + JOBLIB_HINT
     )
 
@@ -50,20 +53,33 @@ def describe_model(model):
             "pos_label": _encode_value(model.pos_label, "pos_label"),
             "response_method": _encode_value(model.response_method, "response_method"),
         }
-    pipeline = None
-    if type(inner) in pipeline_classes().values():
-        pipeline, classifier = _describe_pipeline(inner)
-    elif type(inner) is CNNClassifier:
-        classifier = inner
+    members = None
+    if type(inner) is FoldEnsembleClassifier:
+        check_is_fitted(
+            inner,
+            "estimators_",
+            msg="save_model needs a fitted model; this FoldEnsembleClassifier is "
+            "not fitted. Call fit first.",
+        )
+        members, arrays = [], {}
+        for i, member in enumerate(inner.estimators_):
+            pipeline, classifier_doc, member_arrays = _describe_single(member)
+            members.append({"pipeline": pipeline, "classifier": classifier_doc})
+            prefix = MEMBER_PREFIX.format(i)
+            arrays.update({prefix + k: v for k, v in member_arrays.items()})
+        shapes = {member["pipeline"] is None for member in members}
+        if len(shapes) > 1:
+            raise _unsupported(inner)  # some members pipelines, some not
+        kind = "ensemble(classifier)" if shapes == {True} else "ensemble(pipeline)"
+        pipeline = classifier_doc = None
     else:
-        raise _unsupported(inner)
-    classifier_doc, arrays = _describe_classifier(classifier)
-    kind = "pipeline" if pipeline is not None else "classifier"
+        pipeline, classifier_doc, arrays = _describe_single(inner)
+        kind = "pipeline" if pipeline is not None else "classifier"
     if threshold is not None:
         kind = f"fixed_threshold({kind})"
     from . import __version__
 
-    return {
+    document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "skimbal_version": __version__,
@@ -71,7 +87,23 @@ def describe_model(model):
         "threshold": threshold,
         "pipeline": pipeline,
         "classifier": classifier_doc,
-    }, arrays
+    }
+    if members is not None:
+        document["members"] = members
+    return document, arrays
+
+
+def _describe_single(model):
+    """(pipeline document or None, classifier document, arrays) of one model."""
+    pipeline = None
+    if type(model) in pipeline_classes().values():
+        pipeline, classifier = _describe_pipeline(model)
+    elif type(model) is CNNClassifier:
+        classifier = model
+    else:
+        raise _unsupported(model)
+    classifier_doc, arrays = _describe_classifier(classifier)
+    return pipeline, classifier_doc, arrays
 
 
 def _fitted_estimator_of(model):

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._model_format import KINDS, MODEL_FILE, WEIGHTS_FILE, ModelFormatError
+from ._model_format import (
+    KINDS,
+    MODEL_FILE,
+    WEIGHTS_FILE,
+    ModelFormatError,
+    is_ensemble,
+)
 from ._model_reader import ModelReader, read_weights
 from ._model_writer import describe_model
 
@@ -38,7 +44,11 @@ def save_model(model, path):
         imbalanced-learn ``Pipeline`` whose steps are samplers
         (``"passthrough"``, ``RandomOverSampler`` or ``RandomUnderSampler``)
         followed by a ``CNNClassifier``; or either of these wrapped in a
-        :class:`~sklearn.model_selection.FixedThresholdClassifier`.
+        :class:`~sklearn.model_selection.FixedThresholdClassifier`; or a
+        fitted :class:`~skimbal.model_selection.FoldEnsembleClassifier` of
+        such pipelines or classifiers (what
+        :func:`~skimbal.model_selection.compare_strategies` hands back),
+        thresholded or not.
     path : str or os.PathLike
         Folder to write to.
 
@@ -203,10 +213,12 @@ def load_model(path, *, device="cpu"):
     weights = read_weights(
         folder / WEIGHTS_FILE, document["weights_sha256"], model_file
     )
-    classifier = reader.classifier(document["classifier"], weights, device)
-    model = classifier
-    if has_pipeline:
-        model = reader.pipeline(document["pipeline"], classifier)
+    if is_ensemble(document["kind"]):
+        model = reader.members(document["members"], has_pipeline, weights, device)
+    else:
+        model = reader.classifier(document["classifier"], weights, device)
+        if has_pipeline:
+            model = reader.pipeline(document["pipeline"], model)
     if has_threshold:
         model = reader.fixed_threshold(document["threshold"], model)
     return model

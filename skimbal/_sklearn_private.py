@@ -55,6 +55,22 @@ def prefit_fixed_threshold(fitted, *, threshold, pos_label, response_method):
     scikit-learn have ``fit`` store more that ``predict`` needs, ``predict``
     would fail with an AttributeError (tests/test_persistence.py would show
     it).
+
+    Parameters
+    ----------
+    fitted : classifier
+        Already fitted; predicted with as it is.
+    threshold : float
+        As in ``FixedThresholdClassifier``.
+    pos_label : int, str, bool or None
+        As in ``FixedThresholdClassifier``.
+    response_method : str
+        As in ``FixedThresholdClassifier``.
+
+    Returns
+    -------
+    FixedThresholdClassifier
+        Ready to ``predict`` without ``fit``.
     """
     model = FixedThresholdClassifier(
         clone(fitted),

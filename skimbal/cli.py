@@ -166,10 +166,18 @@ def main():
     type=click.Path(path_type=Path),
     default=None,
     metavar="PATH",
-    help="Also write the chosen strategy's model, trained on all data with its "
-    "tuned threshold, to this folder (safe format: weights and JSON; load it "
-    "with `skimbal predict PATH DATA` or skimbal.load_model). The report folder "
-    "always holds a copy in model/.",
+    help="Also write the chosen strategy's model, with its tuned threshold, to "
+    "this folder (safe format: weights and JSON; load it with `skimbal predict "
+    "PATH DATA` or skimbal.load_model). The report folder always holds a copy in "
+    "model/.",
+)
+@click.option(
+    "--ensemble/--refit",
+    default=True,
+    show_default=True,
+    help="The model handed back: the chosen strategy's fold models of the "
+    "comparison, averaged (no more training; the threshold was chosen on their "
+    "out-of-fold predictions), or one model trained once more on all data.",
 )
 @click.option(
     "--skip-bad-images",
@@ -182,8 +190,8 @@ def main():
     "--progress/--no-progress",
     default=True,
     show_default=True,
-    help="Progress bar over the model fits (candidates x folds, then the "
-    "refit of the chosen strategy on all data).",
+    help="Progress bar over the model fits (candidates x folds, then with "
+    "--refit the chosen strategy on all data).",
 )
 def compare(
     data,
@@ -205,6 +213,7 @@ def compare(
     class_prior,
     repeats,
     save_model,
+    ensemble,
     skip_bad_images,
     progress,
 ):
@@ -291,6 +300,7 @@ def compare(
             class_prior=prior,
             n_repeats=repeats,
             pos_label=pos_label,
+            ensemble=ensemble,
         )
     except (ValueError, ImportError, ConnectionError, TimeoutError) as error:
         # Also an unreachable --scheduler, or one without workers.
@@ -720,9 +730,12 @@ def _final_classifier(model):
     from sklearn.pipeline import Pipeline
 
     from ._classifier import CNNClassifier
+    from .model_selection._ensemble import FoldEnsembleClassifier
 
     if isinstance(model, FixedThresholdClassifier):
         model = getattr(model, "estimator_", model.estimator)
+    if isinstance(model, FoldEnsembleClassifier) and hasattr(model, "estimators_"):
+        model = model.estimators_[0]  # every member takes the same input
     if isinstance(model, Pipeline):
         model = model.steps[-1][1]
     return model if isinstance(model, CNNClassifier) else None

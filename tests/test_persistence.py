@@ -29,6 +29,7 @@ from skimbal import CNNClassifier, ModelFormatError, load_model, save_model
 from skimbal.callbacks import DeferredReweighting
 from skimbal.datasets import load_image_folder
 from skimbal.losses import FocalLoss
+from skimbal.model_selection import FoldEnsembleClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +98,20 @@ def models(odd_digits, image_paths, tiny):
         ]
     )
     paths = tiny(input_shape=None, image_size=8, max_epochs=1, lr=0.01)
+    # What compare_strategies hands back: fold models averaged, thresholded.
+    ensemble = thresholded(
+        FoldEnsembleClassifier(
+            Pipeline([("sampler", RandomOverSampler(random_state=0)), ("clf", tiny())]),
+            cv=2,
+        ),
+        pos_label=1,
+    )
     return {
+        "fixed_threshold(ensemble(pipeline))": (ensemble.fit(X, y), X),
+        "ensemble(classifier)": (
+            FoldEnsembleClassifier(tiny(), cv=3).fit(X, words),
+            X,
+        ),
         "fixed_threshold(pipeline)": (main_case.fit(X, y), X),
         "string_labels": (string_labels.fit(X, words), X),
         "undersampling_pipeline": (undersampled.fit(X, y), X),
@@ -180,6 +194,8 @@ def loaded_elsewhere(models, tmp_path_factory):
         "undersampling_pipeline",
         "classifier",
         "paths",
+        "fixed_threshold(ensemble(pipeline))",
+        "ensemble(classifier)",
     ],
 )
 def test_fresh_process_predicts_exactly_as_the_saved_model(
@@ -410,6 +426,60 @@ def test_tampered_json_is_refused_with_a_clear_message(saved, edit, message):
         load_model(saved)
     text = str(caught.value)
     assert str(saved / "model.json") in text
+    assert message in text
+
+
+@pytest.fixture
+def saved_ensemble(models, tmp_path):
+    """A fresh copy of the saved thresholded ensemble, to tamper with."""
+    folder = tmp_path / "ensemble"
+    save_model(models["fixed_threshold(ensemble(pipeline))"][0], folder)
+    return folder
+
+
+def _set_member_param(name, value):
+    def edit(document):
+        document["members"][1]["classifier"]["params"][name] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda d: d["members"][0]["pipeline"]["steps"][0].update(
+                {"class": "os.system"}
+            ),
+            "names class 'os.system' for the sampler",
+        ),
+        (_set_member_param("shell_command", "rm -rf /"), "unknown parameter name"),
+        (lambda d: d.pop("members"), "needs a members list"),
+        (lambda d: d.update(members=[]), "members must be a non-empty list"),
+        (
+            lambda d: d["members"].pop(),
+            "holds arrays ['member1.",
+        ),
+        (
+            lambda d: d.update(kind="fixed_threshold(pipeline)"),
+            "kind 'fixed_threshold(pipeline)' needs pipeline to be an object",
+        ),
+        (
+            lambda d: d["members"][1]["classifier"]["fitted"].update(
+                classes_={"dtype": "<i8", "values": [0, 2]}
+            ),
+            "the members do not make one ensemble",
+        ),
+    ],
+)
+def test_tampered_ensemble_is_refused_with_a_clear_message(
+    saved_ensemble, edit, message
+):
+    _edit_json(saved_ensemble, edit)
+    with pytest.raises(ModelFormatError) as caught:
+        load_model(saved_ensemble)
+    text = str(caught.value)
+    assert str(saved_ensemble / "model.json") in text
     assert message in text
 
 

@@ -15,7 +15,8 @@ comparison's.
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted, indexable
 
 from .._sklearn_private import _safe_indexing
 
@@ -100,6 +101,12 @@ class FoldEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self : FoldEnsembleClassifier
             Fitted.
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X, y = indexable(X, y)  # rows of lists and other sequences, too
         y = np.asarray(y)
         splits = list(check_cv(self.cv, y, classifier=True).split(X, y))
         members = [
@@ -169,13 +176,35 @@ class FoldEnsembleClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        check_is_fitted(self, "estimators_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        # Whatever inputs the members take (images, paths, sparse rows).
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator).input_tags
+        tags.input_tags.sparse = inner.sparse
+        tags.input_tags.allow_nan = inner.allow_nan
+        tags.input_tags.string = inner.string
+        return tags
 
 
 def fitted_fold_ensemble(estimator, splits, members):
     """A :class:`FoldEnsembleClassifier` made of already fitted members.
 
-    ``splits`` are the ``(train, test)`` rows the members were trained on:
-    refitting the result with ``fit`` trains the same recipe again.
+    Parameters
+    ----------
+    estimator : classifier
+        The unfitted recipe of every member.
+    splits : list of (ndarray, ndarray)
+        The ``(train, test)`` rows the members were trained on: refitting
+        the result with ``fit`` trains the same recipe again.
+    members : list of classifier
+        Fitted, one per split, all with the same ``classes_``.
+
+    Returns
+    -------
+    FoldEnsembleClassifier
+        Fitted, without any training.
     """
     return FoldEnsembleClassifier(estimator, cv=list(splits))._set_members(members)

@@ -29,6 +29,7 @@ from skimbal.datasets import load_digits_images
 from skimbal.metrics import class_prior_weights
 from skimbal.model_selection import (
     SIMPLICITY,
+    FoldEnsembleClassifier,
     compare_strategies,
     corrected_ttest,
     f1_threshold,
@@ -188,7 +189,7 @@ def test_without_tuning_at_train_prior_the_numbers_equal_grid_search(
     assert report.best_estimator_ is None
 
 
-def test_the_chosen_model_is_refitted_on_everything_with_its_threshold(
+def test_the_chosen_model_is_the_comparisons_fold_models_with_their_threshold(
     all_report, odd_digits
 ):
     X, y = odd_digits
@@ -196,18 +197,58 @@ def test_the_chosen_model_is_refitted_on_everything_with_its_threshold(
     assert isinstance(model, FixedThresholdClassifier)
     assert model.threshold == all_report.metadata["threshold"]
     assert 0 < model.threshold < 1
-    pipeline = model.estimator_
-    clf = pipeline.named_steps["clf"]
-    assert clf.class_counts_.sum() >= len(y)  # all rows (more after oversampling)
-    chosen = all_report.table.loc[all_report.best_strategy_]
-    candidate = all_report.candidates.loc[chosen["candidate"]]
-    assert candidate["strategy"] == all_report.best_strategy_
+    assert all_report.metadata["final_model"] == "fold ensemble (2 models)"
+    ensemble = model.estimator_
+    assert isinstance(ensemble, FoldEnsembleClassifier)
+    # The members are the fits that were scored: each one predicts its own
+    # test fold exactly as the out-of-fold predictions say.
+    oof = all_report.predictions_[all_report.best_strategy_]["proba"]
+    for member, (train, test) in zip(ensemble.estimators_, ensemble.cv, strict=True):
+        assert len(train) + len(test) == len(y)
+        np.testing.assert_allclose(member.predict_proba(X[test]), oof[test], atol=1e-6)
     proba = model.predict_proba(X)[:, 1]
     np.testing.assert_array_equal(model.predict(X), (proba >= model.threshold) * 1)
-    # The final threshold is the F1-best one over the pooled out-of-fold
-    # probabilities of the chosen strategy.
-    oof = all_report.predictions_[all_report.best_strategy_]["proba"][:, 1]
-    assert model.threshold == pytest.approx(f1_threshold(y, oof, pos_label=1)[0])
+    # The threshold is the F1-best one over those pooled out-of-fold
+    # probabilities.
+    assert model.threshold == pytest.approx(f1_threshold(y, oof[:, 1], pos_label=1)[0])
+    # Every strategy's ensemble is there, the chosen one among them.
+    assert set(all_report.estimators_) == set(all_report.table.index)
+    assert model is all_report.estimators_[all_report.best_strategy_]
+
+
+def test_the_ensemble_recipe_trains_the_same_fold_models(all_report, odd_digits):
+    X, y = odd_digits
+    recipe = all_report.make_estimator(all_report.best_strategy_)
+    refitted = recipe.fit(X, y)
+    np.testing.assert_allclose(
+        refitted.predict_proba(X),
+        all_report.best_estimator_.predict_proba(X),
+        atol=1e-5,
+    )
+
+
+def test_without_ensemble_the_chosen_strategy_is_refitted_on_everything(
+    odd_digits, tiny_cnn, two_folds, capsys
+):
+    X, y = odd_digits
+    report = compare_strategies(
+        X,
+        y,
+        tiny_cnn,
+        ["plain", "oversample"],
+        cv=two_folds,
+        random_state=0,
+        ensemble=False,
+        progress=True,
+    )
+    # 2 candidates x 2 folds, then the refit.
+    assert "5/5" in capsys.readouterr().err
+    assert report.metadata["final_model"] == "refit on all data"
+    assert report.estimators_ == {}
+    model = report.best_estimator_
+    clf = model.estimator_.named_steps["clf"]
+    assert clf.class_counts_.sum() >= len(y)  # all rows (more after oversampling)
+    assert model.threshold == report.metadata["threshold"]
 
 
 def test_the_class_prior_changes_scores_and_thresholds_not_the_fits(
@@ -420,6 +461,7 @@ def test_default_estimator_guesses_square_images(odd_digits):
         ({"alpha": 1.0}, "alpha must be a float in (0, 1)"),
         ({"tie_tolerance": -0.1}, "tie_tolerance must be a number >= 0"),
         ({"refit": "yes"}, "refit must be True or False"),
+        ({"ensemble": 1}, "ensemble must be True or False"),
     ],
 )
 def test_invalid_arguments_fail_before_any_fit(
@@ -441,8 +483,8 @@ def test_progress_bar_counts_fits(odd_digits, tiny_cnn, two_folds, capsys):
         X, y, tiny_cnn, ["plain", "oversample"], cv=two_folds, progress=True
     )
     err = capsys.readouterr().err
-    # 2 candidates x 2 folds, then the final refit.
-    assert "5/5" in err
+    # 2 candidates x 2 folds; the fold models are the final model.
+    assert "4/4" in err
 
 
 @pytest.mark.slow
