@@ -31,13 +31,12 @@ __all__ = [
 
 
 class PreparedDataset(Dataset):
-    """Data that :class:`~skimbal.CNNClassifier` has already validated.
+    """Data that :class:`~skimbal.CNNClassifier` has validated and encoded.
 
-    skorch's ``fit`` calls ``partial_fit`` internally; this wrapper lets
-    ``partial_fit`` tell that internal call from a user's call with raw X.
-    It also carries what batch sampling and validation splits need to know
-    without decoding any image: the encoded labels, and the rows as the user
-    gave them (pixels or paths), whose equal values mark copies of one sample.
+    Besides the samples it carries what batch sampling and validation splits
+    need to know without decoding any image: the encoded labels, and the
+    rows as the user gave them (pixels or paths), whose equal values mark
+    copies of one sample.
 
     Parameters
     ----------
