@@ -678,6 +678,7 @@ or (n_samples, 1)
         return self._to_dataset(X, y_encoded, training=True)
 
     def _prepare_next_partial_fit(self, X, y):
+        """Validate a later ``partial_fit``'s X and y; return the data."""
         X = validate_fitted_input(self, X)
         y = np.asarray(y)
         if y.shape != (len(X),):
