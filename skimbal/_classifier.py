@@ -1,79 +1,61 @@
-"""CNNClassifier: a skorch network that is a complete scikit-learn classifier."""
+"""CNNClassifier: a skorch network that is a complete scikit-learn classifier.
 
-import contextlib
-import difflib
+The class holds the scikit-learn contract and skorch's hooks. What it does to
+its input lives in functions of one idea each: validation in
+:mod:`skimbal._input` (paths: :mod:`skimbal._images`), datasets in
+:mod:`skimbal._data`, label encoding in :mod:`skimbal._labels`, and what the
+``module`` and ``criterion`` parameters name in :mod:`skimbal.models._resolve`
+and :mod:`skimbal.losses._resolve`.
+"""
+
 import inspect
 import math
 import numbers
-import threading
-import warnings
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_array,
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from sklearn.base import ClassifierMixin
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
-from torch.utils.data import DataLoader, Subset, WeightedRandomSampler
+from torch.utils.data import DataLoader
 
 from ._class_weight import class_weight_from_counts
 from ._data import (
-    PreparedDataset,
+    as_prepared,
+    class_balanced_sampler,
     infer_image_shape,
-    likely_image_shape,
-    paths_to_dataset,
-    pixel_augmentation,
-    pixels_to_dataset,
     split_keeping_copies_together,
+    to_dataset,
 )
-from ._images import (
-    as_path_column,
-    check_image_paths,
-    is_path_column,
-    make_image_transform,
-    path_column_values,
+from ._images import as_path_column, path_image_shape
+from ._input import (
+    check_input_shape,
+    validate_fitted_input,
+    validate_input,
+    warn_if_rows_look_like_images,
 )
+from ._labels import check_classes, classes_for_partial_fit, encode_labels, learn_labels
+from ._seeding import seeded_torch
 from ._sklearn_private import (
     Interval,
     Options,
     StrOptions,
     validate_parameter_constraints,
 )
-from .models import backbone_normalization
-from .models._resolve import resolve_module
+from .losses._resolve import resolve_criterion
+from .models._resolve import default_image_size, input_normalization, resolve_module
 
 __all__ = ["CNNClassifier"]
 
-# Guards torch's global random generator during seeded fits (see _seeded).
-_GLOBAL_RNG_LOCK = threading.RLock()
-
-
-def _class_balanced_sampler(labels):
-    """Draw each class equally often, with replacement, len(labels) per epoch."""
-    counts = np.bincount(labels)
-    weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
-    return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
-
-
-def _as_prepared(dataset, *, validation=False):
-    """Turn a custom ``train_split``'s ``Subset`` back into a PreparedDataset.
-
-    So that training data keep their labels (``balanced_batches`` samples by
-    them) and validation data are seen without augmentation, as at predict.
-    """
-    if isinstance(dataset, Subset) and isinstance(dataset.dataset, PreparedDataset):
-        dataset = dataset.dataset.subset(np.asarray(dataset.indices))
-    if validation and isinstance(dataset, PreparedDataset):
-        dataset = dataset.without_augmentation()
-    return dataset
+# skorch >= 1.4 routes metadata (scikit-learn's enable_metadata_routing) by
+# the public method that was called, and NeuralNet.fit tells its partial_fit
+# so with this keyword; older skorch, which does not route, does not take it.
+_ROUTE_AS_FIT = (
+    {"_routing_method": "fit"}
+    if "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
+    else {}
+)
 
 
 def _softmax(logits):
@@ -81,10 +63,10 @@ def _softmax(logits):
     return torch.softmax(logits.double(), dim=1)
 
 
-class CNNClassifier(NeuralNetClassifier):
+class CNNClassifier(ClassifierMixin, NeuralNet):
     """Convolutional network classifier with scikit-learn's full contract.
 
-    A :class:`skorch.NeuralNetClassifier` that behaves like any scikit-learn
+    A :class:`skorch.NeuralNet` that behaves like any scikit-learn
     classifier inside ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``:
     it encodes labels itself (ints, strings, any order), validates its input
     and parameters before training, turns flat pixel rows into images, computes
@@ -381,7 +363,8 @@ class CNNClassifier(NeuralNetClassifier):
             dataset=dataset,
             train_split=train_split,
             callbacks=callbacks,
-            classes=classes,
+            # Fixed by design, so not a parameter (see _get_param_names):
+            # softmax is the only link from logits to probabilities.
             predict_nonlinearity=_softmax,
             warm_start=warm_start,
             verbose=verbose,
@@ -391,9 +374,7 @@ class CNNClassifier(NeuralNetClassifier):
             torch_load_kwargs=torch_load_kwargs,
             **kwargs,
         )
-        # Fixed by design, so not a parameter: softmax is the only link from
-        # logits to probabilities.
-        del self.__dict__["predict_nonlinearity"]
+        self.classes = classes
         self.input_shape = input_shape
         self.image_size = image_size
         self.augment = augment
@@ -442,20 +423,6 @@ class CNNClassifier(NeuralNetClassifier):
     def virtual_params_(self, value):
         self.__dict__["_virtual_params"] = value
 
-    @property
-    def classes_(self):
-        try:
-            return self.__dict__["_classes"]
-        except KeyError:
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet: it has no "
-                "attribute 'classes_'. Call 'fit' first."
-            ) from None
-
-    @classes_.setter
-    def classes_(self, value):
-        self.__dict__["_classes"] = value
-
     # "auto" must stay "auto" in get_params (a clone sent to another machine
     # resolves it there), while skorch's internals need a real device.
     @property
@@ -485,11 +452,16 @@ class CNNClassifier(NeuralNetClassifier):
             for name, p in signature.parameters.items()
             if name != "self" and p.kind is not p.VAR_KEYWORD
         ]
-        # Plus what came in through **kwargs (module__*, criterion__*, ...).
+        # Plus what came in through **kwargs (module__*, criterion__*, ...),
+        # which skorch keeps in __dict__. Not predict_nonlinearity: skorch's
+        # setting, which __init__ fixes to softmax.
         extra = [
             key
             for key in self.__dict__
-            if not key.startswith("_") and not key.endswith("_") and key not in explicit
+            if not key.startswith("_")
+            and not key.endswith("_")
+            and key not in explicit
+            and key != "predict_nonlinearity"
         ]
         return sorted(explicit + extra)
 
@@ -522,19 +494,16 @@ class CNNClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        # skorch's valid_acc would call predict on a skorch Dataset; accuracy
-        # is not what imbalanced problems should watch anyway.
-        callbacks = [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-        ]
+        # NeuralNet's: epoch timer, train and validation loss, print log.
+        # (skorch's NeuralNetClassifier adds accuracy, which is not what
+        # imbalanced problems should watch.) skorch runs PrintLog last.
+        callbacks = super()._default_callbacks
         if self._early_stopping_on():
             stopper = EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopper))
-        return [*callbacks, ("print_log", PrintLog())]
+        return callbacks
 
     def _early_stopping_on(self):
         # Only a real boolean counts (np.True_ included): parameters are
@@ -548,7 +517,120 @@ class CNNClassifier(NeuralNetClassifier):
         tags.non_deterministic = False
         return tags
 
-    # -- parameter and input validation ---------------------------------------
+    # -- the scikit-learn API --------------------------------------------------
+
+    def fit(self, X, y, **fit_params):
+        """Validate X and y, then initialise and train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
+            Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
+            scaled to [0, 1]), any numeric rows, 4-D images, or one column of
+            image file paths (a DataFrame or object array; a list, Series or
+            1-D array of paths is taken as that column), decoded lazily per
+            batch. A single path is one sample: wrap it in a list.
+        y : array-like of shape (n_samples,)
+            Class labels of any type scikit-learn accepts.
+        **fit_params : dict
+            Passed to skorch's ``fit`` (and on to the module's ``forward``).
+
+        Returns
+        -------
+        self : CNNClassifier
+            The fitted classifier.
+        """
+        dataset = self._prepare_fit_data(X, y, self.classes)
+        self.n_epochs_ = self._planned_epochs(len(dataset))
+        fit_params.setdefault("epochs", self.n_epochs_)
+        with seeded_torch(self.random_state, self.device):
+            # What NeuralNet.fit does, except that it would hand the prepared
+            # dataset to self.partial_fit, which takes raw X and validates it.
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            return super().partial_fit(dataset, None, **_ROUTE_AS_FIT, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        The first call sets the classes (from ``classes``, the argument or
+        the parameter, when given, else from ``y``), the class statistics and
+        the input shape; later calls must use the same features and labels
+        among ``classes_``. After :meth:`initialize` without data, the first
+        call only computes the class statistics from its ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
+            Training input, in the same form as at the first call.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever appear; needed on the first call when
+            ``y`` does not contain every class. A class absent from that
+            first ``y`` gets, with ``class_weight="balanced"`` or
+            ``"effective_number"``, the largest weight of the other classes
+            (it is the rarest so far, and ``n_c = 0`` would give an infinite
+            weight), and counts as 1 sample for criteria that take
+            ``class_counts`` (logit-adjusted, balanced softmax, LDAM), so
+            that the loss stays finite. ``class_counts_`` keeps the 0.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The updated classifier.
+        """
+        first_call = not (self.initialized_ and "classes_" in self.__dict__)
+        self.n_epochs_ = self.max_epochs
+        if first_call:
+            classes = classes_for_partial_fit(classes, self.classes)
+            dataset = self._prepare_fit_data(X, y, classes)
+        else:
+            dataset = self._prepare_next_partial_fit(X, y)
+        with seeded_torch(self.random_state, self.device):
+            return super().partial_fit(dataset, None, **fit_params)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the network's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        X = validate_fitted_input(self, X)
+        return super().predict_proba(self._to_dataset(X, None, training=False))
+
+    def predict(self, X):
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
+or (n_samples, 1)
+            Input of the kind used at ``fit`` (pixels or paths; paths may
+            come as a column, a list, a Series or a 1-D array).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    # -- what fit learns from the data -----------------------------------------
 
     def _check_params(self):
         """Validate constructor parameters before any training starts."""
@@ -557,16 +639,7 @@ class CNNClassifier(NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        if self.input_shape is not None:
-            shape = tuple(self.input_shape)
-            if len(shape) != 3 or not all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                for s in shape
-            ):
-                raise ValueError(
-                    "input_shape must be (channels, height, width) with positive "
-                    f"ints, or None; got input_shape={self.input_shape!r}."
-                )
+        check_input_shape(self.input_shape)
         device = self.__dict__.get("_device", "auto")
         if (
             device is not None
@@ -577,90 +650,49 @@ class CNNClassifier(NeuralNetClassifier):
                 f"device={device!r} but no CUDA GPU is available "
                 "(torch.cuda.is_available() is False); use device='auto' or 'cpu'."
             )
-        self._resolve_criterion_class()
-        resolve_module(self.module)  # unknown names fail here, with suggestions
+        # Unknown names fail here, with suggestions, rather than in initialize.
+        resolve_criterion(self.criterion)
+        resolve_module(self.module)
 
-    def _resolve_criterion_class(self):
-        criterion = self.criterion
-        if not isinstance(criterion, str):
-            return criterion if isinstance(criterion, type) else type(criterion)
-        from .losses import CRITERIA
-
-        try:
-            return CRITERIA[criterion]
-        except KeyError:
-            close = difflib.get_close_matches(criterion, CRITERIA, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"Unknown criterion={criterion!r}.{hint} Use one of "
-                f"{sorted(CRITERIA)} or a torch.nn.Module class."
-            ) from None
-
-    def _validate_X(self, X, *, reset, y=None):
-        """Validate X (and y when fitting) the scikit-learn way.
-
-        Returns pixels as a numeric ndarray, or paths as a 1-D object array.
-        2-D X goes through ``validate_data`` (``n_features_in_``,
-        ``feature_names_in_``); 4-D image arrays, which scikit-learn does not
-        count features of, through ``check_array`` with ``allow_nd``.
-        """
-        if is_path_column(X):
-            return self._validate_paths(X, reset=reset, y=y)
-        common = dict(accept_sparse=False, dtype="numeric", ensure_all_finite=True)
-        if getattr(X, "ndim", 2) == 4:
-            X = check_array(X, allow_nd=True, **common)
-            if y is not None:
-                y = column_or_1d(y, warn=True)
-                check_consistent_length(X, y)
-            if reset:
-                self.n_features_in_ = int(np.prod(X.shape[1:]))
-            return X, y
-        if y is None:
-            X = validate_data(self, X, reset=reset, **common)
-        else:
-            X, y = validate_data(self, X, y, reset=reset, **common)
-        if X.ndim != 2:
-            raise ValueError(
-                f"X must be 2-D (n_samples, n_features) or 4-D (n_samples, C, H, "
-                f"W); got an array of shape {X.shape}."
+    def _prepare_fit_data(self, X, y, classes=None):
+        """Validate X and y, learn classes and input shape; return the data."""
+        self._check_params()
+        X, y = validate_input(self, as_path_column(X), y, reset=True)
+        self.classes_, y_encoded = learn_labels(
+            y, classes, estimator_name=type(self).__name__
+        )
+        self._set_class_statistics(np.bincount(y_encoded, minlength=len(self.classes_)))
+        self.input_kind_ = "paths" if X.dtype == object else "pixels"
+        if self.input_kind_ == "paths":
+            self.input_shape_ = path_image_shape(
+                self.input_shape,
+                self.image_size,
+                in_channels=self.get_params_for("module").get("in_channels", 3),
+                default_size=default_image_size(self.module),
             )
-        return X, y
-
-    def _validate_paths(self, X, *, reset, y):
-        common = dict(accept_sparse=False, dtype=None, ensure_all_finite=False)
-        if y is None:
-            X = validate_data(self, X, reset=reset, **common)
         else:
-            X, y = validate_data(self, X, y, reset=reset, **common)
-        paths = path_column_values(X)
-        check_image_paths(paths)  # a typo fails now, not in epoch 3
-        return paths, y
+            self.input_shape_ = infer_image_shape(X, self.input_shape)
+            if X.ndim == 2 and self.input_shape is None:
+                # 3: shown at the line of the user's code that called fit.
+                warn_if_rows_look_like_images(X.shape[1], stacklevel=3)
+        return self._to_dataset(X, y_encoded, training=True)
 
-    def _fit_classes(self, y, classes=None):
-        """Set ``classes_`` and the class statistics; return encoded labels."""
-        check_classification_targets(y)
-        if classes is None:
-            classes, y_encoded = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in "
-                    f"y; got 1 class: {classes.tolist()!r}."
-                )
-            self.classes_ = classes
-        else:
-            self.classes_ = classes = self._check_classes(classes)
-            y_encoded = self._encode_known_labels(y)
-        self._set_class_statistics(np.bincount(y_encoded, minlength=len(classes)))
-        return y_encoded
-
-    @staticmethod
-    def _check_classes(classes):
-        classes = np.unique(np.asarray(classes))
-        if len(classes) < 2:
+    def _prepare_next_partial_fit(self, X, y):
+        """Validate a later ``partial_fit``'s X and y; return the data."""
+        X = validate_fitted_input(self, X)
+        y = np.asarray(y)
+        if y.shape != (len(X),):
             raise ValueError(
-                f"classes must hold at least 2 labels; got {classes.tolist()!r}."
+                f"y must have shape ({len(X)},) to match X; got {y.shape}."
             )
-        return classes
+        y_encoded = encode_labels(y, self.classes_)
+        if self.class_counts_ is None:
+            # Initialised without data: the first labels give the statistics.
+            self._set_class_statistics(
+                np.bincount(y_encoded, minlength=len(self.classes_))
+            )
+            self._initialize_criterion()
+        return self._to_dataset(X, y_encoded, training=True)
 
     def _set_class_statistics(self, class_counts):
         """Set ``class_counts_`` and ``class_weight_``; ``None`` counts: unknown."""
@@ -674,110 +706,31 @@ class CNNClassifier(NeuralNetClassifier):
             beta=self.class_weight_beta,
         )
 
-    def _prepare_fit_data(self, X, y, classes=None):
-        self._check_params()
-        X, y = self._validate_X(as_path_column(X), reset=True, y=y)
-        y_encoded = self._fit_classes(y, classes)
-        self.input_kind_ = "paths" if X.dtype == object else "pixels"
-        if self.input_kind_ == "paths":
-            self.input_shape_ = self._path_image_shape()
-        else:
-            self.input_shape_ = infer_image_shape(X, self.input_shape)
-            if X.ndim == 2 and self.input_shape is None:
-                self._warn_if_rows_look_like_images(X.shape[1])
-        return self._to_dataset(X, y_encoded, training=True)
-
-    @staticmethod
-    def _warn_if_rows_look_like_images(n_features):
-        shape = likely_image_shape(n_features)
-        if shape is None:
-            return
-        channels, side, _ = shape
-        kind = f"{side} x {side}" if channels == 1 else f"{channels} x {side} x {side}"
-        warnings.warn(
-            f"X has {n_features} features per row and input_shape=None, so each "
-            f"row is treated as a 1 x 1 x {n_features} image; if the rows are "
-            f"flattened {kind} images, pass input_shape={shape}. Pass "
-            f"input_shape=(1, 1, {n_features}) to keep them as rows without "
-            "this warning.",
-            UserWarning,
-            stacklevel=4,  # the caller of fit / partial_fit
-        )
-
-    def _validate_fitted_X(self, X):
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        column_name = names[0] if names is not None and len(names) == 1 else None
-        X = as_path_column(X, column_name)
-        kind = "paths" if is_path_column(X) else "pixels"
-        if kind != self.input_kind_:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on {self.input_kind_} but X "
-                f"holds {kind}; pass X in the form used at fit."
-            )
-        X, _ = self._validate_X(X, reset=False)
-        if X.ndim == 4 and tuple(X.shape[1:]) != self.input_shape_:
-            raise ValueError(
-                f"X has images of shape {tuple(X.shape[1:])}, but "
-                f"{type(self).__name__} was fitted on {self.input_shape_}."
-            )
-        return X
-
-    def _prepare_predict_data(self, X):
-        return self._to_dataset(self._validate_fitted_X(X), None, training=False)
-
     def _to_dataset(self, X, y_encoded, *, training):
-        if self.input_kind_ == "pixels":
-            augment = pixel_augmentation(self.augment) if training else None
-            return pixels_to_dataset(X, y_encoded, self.input_shape_, augment)
-        channels, height, width = self.input_shape_
-        stats = self._backbone_normalization(channels)
-        mean, std = stats if stats is not None else (None, None)
-
-        def transform(augment):
-            return make_image_transform(
-                image_size=(height, width),
-                channels=channels,
-                mean=mean,
-                std=std,
-                augment=augment,
+        """Validated X as a dataset, augmented only for training."""
+        normalization = None
+        if self.input_kind_ == "paths":
+            # Pretrained backbones expect their training data's statistics.
+            weights = self.get_params_for("module").get("weights")
+            normalization = input_normalization(
+                self.module, weights, in_channels=self.input_shape_[0]
             )
-
-        augment = training and self.augment
-        return paths_to_dataset(
+        return to_dataset(
             X,
             y_encoded,
-            transform=transform(augment),
-            eval_transform=transform(False) if augment else None,
+            image_shape=self.input_shape_,
+            augment=self.augment if training else False,
+            normalization=normalization,
         )
 
-    def _uses_torchvision_backbone(self):
-        return isinstance(self.module, str) and self.module.lower() != "simple_cnn"
-
-    def _path_image_shape(self):
-        """(C, H, W) that images read from paths are converted to."""
-        size = self.image_size
-        if isinstance(size, numbers.Integral):
-            size = (size, size)
-        if self.input_shape is not None:
-            shape = tuple(int(s) for s in self.input_shape)
-            if size is not None and tuple(size) != shape[1:]:
-                raise ValueError(
-                    f"image_size={self.image_size!r} contradicts input_shape="
-                    f"{self.input_shape!r}; set only one of them."
-                )
-            return shape
-        channels = self.get_params_for("module").get("in_channels", 3)
-        if size is None:
-            size = (224, 224) if self._uses_torchvision_backbone() else (64, 64)
-        return (int(channels), int(size[0]), int(size[1]))
-
-    def _backbone_normalization(self, channels):
-        # Pretrained backbones expect their training data's statistics.
-        if not self._uses_torchvision_backbone():
-            return None
-        weights = self.get_params_for("module").get("weights")
-        return backbone_normalization(self.module, weights, in_channels=channels)
+    def _planned_epochs(self, n_samples):
+        """``max_epochs``, raised so that training takes ``min_steps`` steps."""
+        n_train = n_samples
+        if self.early_stopping and self.train_split is None:
+            n_train = n_samples - math.ceil(self.validation_fraction * n_samples)
+        batch_size = n_train if self.batch_size == -1 else self.batch_size
+        batches_per_epoch = max(1, math.ceil(n_train / max(1, batch_size)))
+        return max(self.max_epochs, math.ceil(self.min_steps / batches_per_epoch))
 
     # -- skorch hooks ----------------------------------------------------------
 
@@ -803,10 +756,10 @@ class CNNClassifier(NeuralNetClassifier):
             If there is no earlier fit and ``classes`` or ``input_shape`` is
             ``None``.
         """
-        if "_classes" in self.__dict__:  # set by fit (or an earlier call)
+        if "classes_" in self.__dict__:  # set by fit (or an earlier call)
             return super().initialize()
         self._learn_from_parameters()
-        with self._seeded():
+        with seeded_torch(self.random_state, self.device):
             return super().initialize()
 
     def _learn_from_parameters(self):
@@ -823,7 +776,7 @@ class CNNClassifier(NeuralNetClassifier):
                 f"got classes={self.classes!r}, input_shape={self.input_shape!r}. "
                 "Pass them, or call fit."
             )
-        self.classes_ = self._check_classes(self.classes)
+        self.classes_ = check_classes(self.classes)
         self._set_class_statistics(None)
         self.input_kind_ = "pixels"
         self.input_shape_ = tuple(int(s) for s in self.input_shape)
@@ -846,7 +799,7 @@ class CNNClassifier(NeuralNetClassifier):
         return self
 
     def initialize_criterion(self):
-        criterion_cls = self._resolve_criterion_class()
+        criterion_cls = resolve_criterion(self.criterion)
         kwargs = self.get_params_for("criterion")
         if isinstance(self.criterion, torch.nn.Module):
             if self.class_weight_ is not None:
@@ -888,7 +841,7 @@ class CNNClassifier(NeuralNetClassifier):
                     "balanced_batches=True draws its own batches; remove "
                     "iterator_train__shuffle / iterator_train__sampler."
                 )
-            kwargs["sampler"] = _class_balanced_sampler(dataset.labels)
+            kwargs["sampler"] = class_balanced_sampler(dataset.labels)
         elif training:
             # Shuffle by default (skorch does not): SGD on sorted or
             # oversampled data otherwise sees long runs of one class.
@@ -902,15 +855,16 @@ class CNNClassifier(NeuralNetClassifier):
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
+        # X is the PreparedDataset that fit or partial_fit built.
         if self._early_stopping_on() and self.train_split is None:
             seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
             return split_keeping_copies_together(X, self.validation_fraction, seed)
-        if y is None and isinstance(X, PreparedDataset):
-            # skorch's fit passes y=None with a dataset; a stratified
-            # train_split (ValidSplit(stratified=True)) needs the labels.
+        if y is None:
+            # fit passes its dataset with y=None; a stratified train_split
+            # (ValidSplit(stratified=True)) needs the labels.
             y = X.labels
         train, valid = super().get_split_datasets(X, y, **fit_params)
-        return _as_prepared(train), _as_prepared(valid, validation=True)
+        return as_prepared(train), as_prepared(valid, validation=True)
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
@@ -943,192 +897,3 @@ class CNNClassifier(NeuralNetClassifier):
             logits = super().infer(x, **fit_params)
         # The losses and the softmax of predict_proba work in float32.
         return logits.float()
-
-    def get_loss(self, y_pred, y_true, *args, **kwargs):
-        # Skip NeuralNetClassifier's NLLLoss special case: modules return logits.
-        return NeuralNet.get_loss(self, y_pred, y_true, *args, **kwargs)
-
-    def check_data(self, X, y=None):
-        # Validation and label encoding happen in fit/partial_fit.
-        pass
-
-    def _get_predict_nonlinearity(self):
-        self.check_is_fitted()
-        return _softmax
-
-    # -- the scikit-learn API --------------------------------------------------
-
-    def fit(self, X, y, **fit_params):
-        """Validate X and y, then initialise and train the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
-or (n_samples, 1)
-            Flattened pixel rows (reshaped with ``input_shape``; ``uint8`` is
-            scaled to [0, 1]), any numeric rows, 4-D images, or one column of
-            image file paths (a DataFrame or object array; a list, Series or
-            1-D array of paths is taken as that column), decoded lazily per
-            batch. A single path is one sample: wrap it in a list.
-        y : array-like of shape (n_samples,)
-            Class labels of any type scikit-learn accepts.
-        **fit_params : dict
-            Passed to skorch's ``fit`` (and on to the module's ``forward``).
-
-        Returns
-        -------
-        self : CNNClassifier
-            The fitted classifier.
-        """
-        dataset = self._prepare_fit_data(X, y, self.classes)
-        self.n_epochs_ = self._planned_epochs(len(dataset))
-        fit_params.setdefault("epochs", self.n_epochs_)
-        with self._seeded():
-            return super().fit(dataset, None, **fit_params)
-
-    def _planned_epochs(self, n_samples):
-        """``max_epochs``, raised so that training takes ``min_steps`` steps."""
-        n_train = n_samples
-        if self.early_stopping and self.train_split is None:
-            n_train = n_samples - math.ceil(self.validation_fraction * n_samples)
-        batch_size = n_train if self.batch_size == -1 else self.batch_size
-        batches_per_epoch = max(1, math.ceil(n_train / max(1, batch_size)))
-        return max(self.max_epochs, math.ceil(self.min_steps / batches_per_epoch))
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        The first call sets the classes (from ``classes``, the argument or
-        the parameter, when given, else from ``y``), the class statistics and
-        the input shape; later calls must use the same features and labels
-        among ``classes_``. After :meth:`initialize` without data, the first
-        call only computes the class statistics from its ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
-or (n_samples, 1)
-            Training input, in the same form as at the first call.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        classes : array-like of shape (n_classes,), default=None
-            All labels that will ever appear; needed on the first call when
-            ``y`` does not contain every class. A class absent from that
-            first ``y`` gets, with ``class_weight="balanced"`` or
-            ``"effective_number"``, the largest weight of the other classes
-            (it is the rarest so far, and ``n_c = 0`` would give an infinite
-            weight), and counts as 1 sample for criteria that take
-            ``class_counts`` (logit-adjusted, balanced softmax, LDAM), so
-            that the loss stays finite. ``class_counts_`` keeps the 0.
-        **fit_params : dict
-            Passed to skorch's ``partial_fit``.
-
-        Returns
-        -------
-        self : CNNClassifier
-            The updated classifier.
-        """
-        if isinstance(X, PreparedDataset):  # skorch's fit calling in
-            return super().partial_fit(X, y, classes=classes, **fit_params)
-        first_call = not (self.initialized_ and "_classes" in self.__dict__)
-        self.n_epochs_ = self.max_epochs
-        if first_call:
-            dataset = self._prepare_fit_data(X, y, self._partial_fit_classes(classes))
-        else:
-            dataset = self._prepare_next_partial_fit(X, y)
-        with self._seeded():
-            return super().partial_fit(dataset, None, **fit_params)
-
-    def _partial_fit_classes(self, classes):
-        if classes is None or self.classes is None:
-            return self.classes if classes is None else classes
-        if not np.array_equal(
-            self._check_classes(classes), self._check_classes(self.classes)
-        ):
-            raise ValueError(
-                f"partial_fit got classes={list(classes)!r}, but the classes "
-                f"parameter is {list(self.classes)!r}; pass one of them."
-            )
-        return classes
-
-    def _prepare_next_partial_fit(self, X, y):
-        X = self._validate_fitted_X(X)
-        y = np.asarray(y)
-        if y.shape != (len(X),):
-            raise ValueError(
-                f"y must have shape ({len(X)},) to match X; got {y.shape}."
-            )
-        y_encoded = self._encode_known_labels(y)
-        if self.class_counts_ is None:
-            # Initialised without data: the first labels give the statistics.
-            self._set_class_statistics(
-                np.bincount(y_encoded, minlength=len(self.classes_))
-            )
-            self._initialize_criterion()
-        return self._to_dataset(X, y_encoded, training=True)
-
-    def _encode_known_labels(self, y):
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels {unknown.tolist()!r} that are not in classes_ "
-                f"{self.classes_.tolist()!r}."
-            )
-        return np.searchsorted(self.classes_, y)
-
-    def predict_proba(self, X):
-        """Class probabilities: the softmax of the network's logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
-or (n_samples, 1)
-            Input of the kind used at ``fit`` (pixels or paths; paths may
-            come as a column, a list, a Series or a 1-D array).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        dataset = self._prepare_predict_data(X)
-        return super().predict_proba(dataset)
-
-    def predict(self, X):
-        """Most probable class label for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, C, H, W) \
-or (n_samples, 1)
-            Input of the kind used at ``fit`` (pixels or paths; paths may
-            come as a column, a list, a Series or a 1-D array).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
-
-    @contextlib.contextmanager
-    def _seeded(self):
-        """Seed torch from ``random_state``, restoring the global state after.
-
-        Weight init, dropout and DataLoader shuffling all draw from torch's
-        process-wide generator, so two seeded fits in threads of one process
-        (joblib's threading backend, a multi-threaded Dask worker) would
-        interleave their draws. The lock runs such fits one at a time:
-        reproducible rather than fast. Processes (loky, the default, or Dask
-        workers with one thread) are unaffected.
-        """
-        if self.random_state is None:
-            yield
-            return
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        cuda = str(self.device).startswith("cuda") and torch.cuda.is_available()
-        devices = [torch.device(self.device).index or 0] if cuda else []
-        with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield

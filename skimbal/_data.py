@@ -10,13 +10,15 @@ import math
 import numpy as np
 import torch
 from sklearn.model_selection import StratifiedGroupKFold
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset, Subset, WeightedRandomSampler
 
-from ._images import ImagePathDataset
+from ._images import ImagePathDataset, make_image_transform
 
 __all__ = [
     "PixelRows",
     "PreparedDataset",
+    "as_prepared",
+    "class_balanced_sampler",
     "duplicate_groups",
     "infer_image_shape",
     "likely_image_shape",
@@ -24,17 +26,17 @@ __all__ = [
     "pixel_augmentation",
     "pixels_to_dataset",
     "split_keeping_copies_together",
+    "to_dataset",
 ]
 
 
 class PreparedDataset(Dataset):
-    """Data that :class:`~skimbal.CNNClassifier` has already validated.
+    """Data that :class:`~skimbal.CNNClassifier` has validated and encoded.
 
-    skorch's ``fit`` calls ``partial_fit`` internally; this wrapper lets
-    ``partial_fit`` tell that internal call from a user's call with raw X.
-    It also carries what batch sampling and validation splits need to know
-    without decoding any image: the encoded labels, and the rows as the user
-    gave them (pixels or paths), whose equal values mark copies of one sample.
+    Besides the samples it carries what batch sampling and validation splits
+    need to know without decoding any image: the encoded labels, and the
+    rows as the user gave them (pixels or paths), whose equal values mark
+    copies of one sample.
 
     Parameters
     ----------
@@ -84,6 +86,57 @@ class PreparedDataset(Dataset):
         if self.eval_dataset is None:
             return self
         return PreparedDataset(self.eval_dataset, self.labels, self.rows)
+
+
+def as_prepared(dataset, *, validation=False):
+    """Turn a custom ``train_split``'s ``Subset`` back into a PreparedDataset.
+
+    So that training data keep their labels (``balanced_batches`` samples by
+    them) and validation data are seen without augmentation, as at predict.
+
+    Parameters
+    ----------
+    dataset : Dataset or None
+        One part of a split: a :class:`PreparedDataset`, a ``Subset`` of
+        one, or anything else (returned as is).
+    validation : bool, default=False
+        Whether this is the validation part.
+
+    Returns
+    -------
+    dataset : Dataset or None
+        A :class:`PreparedDataset` where ``dataset`` was, or wrapped, one.
+    """
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, PreparedDataset):
+        dataset = dataset.dataset.subset(np.asarray(dataset.indices))
+    if validation and isinstance(dataset, PreparedDataset):
+        dataset = dataset.without_augmentation()
+    return dataset
+
+
+def class_balanced_sampler(labels):
+    """Draw each class equally often, with replacement, ``len(labels)`` per epoch.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+        Encoded labels of the training samples; every class must occur.
+
+    Returns
+    -------
+    sampler : torch.utils.data.WeightedRandomSampler
+        Weights each sample by one over its class's count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimbal._data import class_balanced_sampler
+    >>> class_balanced_sampler(np.array([0, 0, 0, 1])).weights
+    tensor([0.3333, 0.3333, 0.3333, 1.0000], dtype=torch.float64)
+    """
+    counts = np.bincount(labels)
+    weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+    return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True)
 
 
 def duplicate_groups(rows):
@@ -206,6 +259,53 @@ def likely_image_shape(n_features):
         if side >= 4 and channels * side * side == n_features:
             return (channels, side, side)
     return None
+
+
+def to_dataset(X, y, *, image_shape, augment=False, normalization=None):
+    """Wrap validated pixels or paths (and encoded labels) in a dataset.
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated input: numeric pixels (see :func:`pixels_to_dataset`) or a
+        1-D object array of image paths (see :func:`paths_to_dataset`).
+    y : ndarray of shape (n_samples,) or None
+        Encoded labels; ``None`` at predict time.
+    image_shape : tuple of int
+        ``(C, H, W)`` of one sample as the network sees it.
+    augment : bool or callable, default=False
+        A classifier's ``augment`` parameter, for training data; ``False``
+        for data seen as at predict time.
+    normalization : tuple of (tuple of float, tuple of float) or None, \
+default=None
+        Per-channel ``(mean, std)`` for images read from paths (a pretrained
+        backbone's, see :func:`skimbal.models._resolve.input_normalization`).
+
+    Returns
+    -------
+    dataset : PreparedDataset
+        Yields ``(image float32 tensor of shape (C, H, W), label)`` pairs.
+    """
+    if X.dtype != object:
+        return pixels_to_dataset(X, y, image_shape, pixel_augmentation(augment))
+    channels, height, width = image_shape
+    mean, std = normalization if normalization is not None else (None, None)
+
+    def transform(augment):
+        return make_image_transform(
+            image_size=(height, width),
+            channels=channels,
+            mean=mean,
+            std=std,
+            augment=augment,
+        )
+
+    return paths_to_dataset(
+        X,
+        y,
+        transform=transform(augment),
+        eval_transform=transform(False) if augment else None,
+    )
 
 
 def paths_to_dataset(paths, y, *, transform, eval_transform=None):

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 from PIL import Image
+from sklearn.utils.validation import validate_data
 from torchvision.transforms import v2
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "load_image",
     "make_image_transform",
     "path_column_values",
+    "path_image_shape",
+    "validate_path_column",
 ]
 
 #: Largest number of pixels (width * height) an image file may declare.
@@ -278,6 +281,97 @@ def check_image_paths(paths):
         raise FileNotFoundError(
             f"{len(missing)} of {len(values)} image files do not exist: {shown}{more}."
         )
+
+
+def validate_path_column(estimator, X, y=None, *, reset):
+    """Validate a column of image paths the scikit-learn way.
+
+    :func:`~sklearn.utils.validation.validate_data` records (``reset=True``)
+    or checks (``reset=False``) ``n_features_in_`` and
+    ``feature_names_in_``; then every path must name an existing file, so
+    that a typo fails now rather than in epoch 3.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator the data are validated for.
+    X : DataFrame of shape (n_samples, 1) or ndarray of shape (n_samples, 1)
+        A column of paths, as accepted by :func:`is_path_column`.
+    y : array-like of shape (n_samples,) or None, default=None
+        Labels, when fitting.
+    reset : bool
+        Whether to record (fit) or check (predict) the feature attributes.
+
+    Returns
+    -------
+    paths : ndarray of shape (n_samples,), dtype=object
+        The paths as ``str``.
+    y : ndarray of shape (n_samples,) or None
+        The validated labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the missing files.
+    """
+    common = dict(accept_sparse=False, dtype=None, ensure_all_finite=False)
+    if y is None:
+        X = validate_data(estimator, X, reset=reset, **common)
+    else:
+        X, y = validate_data(estimator, X, y, reset=reset, **common)
+    paths = path_column_values(X)
+    check_image_paths(paths)
+    return paths, y
+
+
+def path_image_shape(input_shape, image_size, *, in_channels, default_size):
+    """The ``(C, H, W)`` that images read from paths are converted to.
+
+    Parameters
+    ----------
+    input_shape : tuple of int or None
+        A classifier's ``input_shape``; when given, it is the shape.
+    image_size : int, (int, int) or None
+        Its ``image_size``: height and width, or ``None`` for
+        ``default_size``. Must agree with ``input_shape`` when both are given.
+    in_channels : int
+        Channels when ``input_shape`` is ``None``.
+    default_size : tuple of (int, int)
+        Height and width when both ``input_shape`` and ``image_size`` are
+        ``None`` (see :func:`skimbal.models._resolve.default_image_size`).
+
+    Returns
+    -------
+    shape : tuple of int
+        ``(channels, height, width)``.
+
+    Raises
+    ------
+    ValueError
+        If ``image_size`` contradicts ``input_shape``.
+
+    Examples
+    --------
+    >>> from skimbal._images import path_image_shape
+    >>> path_image_shape(None, 32, in_channels=3, default_size=(64, 64))
+    (3, 32, 32)
+    >>> path_image_shape((1, 28, 28), None, in_channels=3, default_size=(64, 64))
+    (1, 28, 28)
+    """
+    size = image_size
+    if isinstance(size, numbers.Integral):
+        size = (size, size)
+    if input_shape is not None:
+        shape = tuple(int(s) for s in input_shape)
+        if size is not None and tuple(size) != shape[1:]:
+            raise ValueError(
+                f"image_size={image_size!r} contradicts input_shape="
+                f"{input_shape!r}; set only one of them."
+            )
+        return shape
+    if size is None:
+        size = default_size
+    return (int(in_channels), int(size[0]), int(size[1]))
 
 
 def find_unreadable_images(paths):

@@ -594,6 +594,58 @@ def test_keyboard_interrupt_keeps_epochs_done(digits_rows):
     np.testing.assert_array_equal(clf.predict_proba(X), two_epochs.predict_proba(X))
 
 
+# -- the skorch base class -------------------------------------------------------
+
+
+def test_a_skorch_neural_net_whose_parent_adds_nothing_to_undo():
+    from skorch import NeuralNet, NeuralNetClassifier
+
+    clf = small_clf(classes=["a", "b"], input_shape=(1, 2, 2))
+    assert isinstance(clf, NeuralNet) and not isinstance(clf, NeuralNetClassifier)
+    # skorch's predict_nonlinearity is fixed to softmax, not a parameter.
+    assert "predict_nonlinearity" not in clf.get_params()
+    torch.testing.assert_close(
+        clf.predict_nonlinearity(torch.tensor([[0.0, 0.0]])),
+        torch.tensor([[0.5, 0.5]], dtype=torch.float64),
+    )
+    # NeuralNet's default callbacks, no accuracy; early stopping when asked.
+    names = [name for name, _ in clf.initialize().callbacks_]
+    assert names == ["epoch_timer", "train_loss", "valid_loss", "print_log"]
+    stopping = clone(clf).set_params(early_stopping=True).initialize()
+    assert [name for name, _ in stopping.callbacks_][-2:] == [
+        "early_stopping",
+        "print_log",
+    ]
+
+
+class _ScaledLinear(torch.nn.Module):
+    def __init__(self, in_channels=1, num_classes=2):
+        super().__init__()
+        self.linear = torch.nn.Linear(64 * in_channels, num_classes)
+
+    def forward(self, x, scale=1.0):
+        return self.linear(x.flatten(1)) * scale
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("skorch").NeuralNet, "set_fit_request"),
+    reason="skorch < 1.4 does not route metadata",
+)
+def test_metadata_routing_sees_fit_as_fit(digits_rows):
+    import sklearn
+
+    X, y = digits_rows
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = small_clf(module=_ScaledLinear, input_shape=(1, 8, 8), max_epochs=1)
+        clf.set_fit_request(scale=True).fit(X, y % 2, scale=2.0)
+        assert len(clf.history_) == 1
+        # Requested for fit only: partial_fit refuses it, as skorch's does.
+        with pytest.raises(TypeError, match="partial_fit got unexpected"):
+            clf.partial_fit(X, y % 2, scale=2.0)
+        clf.set_partial_fit_request(scale=True).partial_fit(X, y % 2, scale=2.0)
+        assert len(clf.history_) == 2
+
+
 # -- batch sampling, early stopping, training faults ---------------------------
 
 

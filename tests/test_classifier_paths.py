@@ -13,6 +13,7 @@ from PIL import Image
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skimbal import CNNClassifier
+from skimbal._input import validate_fitted_input
 from skimbal.datasets import load_image_folder
 
 
@@ -202,7 +203,9 @@ def test_augmentation_only_at_training(image_folder):
     clf = tiny(augment=True, max_epochs=1).fit(X, y)
     # Predict-time data is deterministic (no random crops or flips).
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
-    train_data = clf._to_dataset(clf._validate_fitted_X(X), np.zeros(45), training=True)
+    train_data = clf._to_dataset(
+        validate_fitted_input(clf, X), np.zeros(45), training=True
+    )
     torch.manual_seed(0)
     first = train_data[0][0]
     differs = any(not torch.equal(first, train_data[0][0]) for _ in range(5))
@@ -254,6 +257,20 @@ def test_backbone_normalisation_follows_its_weights(image_folder, tmp_path):
     clf.fit(X, y)
     assert isinstance(clf.module_, TorchvisionBackbone)
     assert clf.input_shape_ == (3, 32, 32)
-    assert clf._backbone_normalization(3) is None  # random init: raw [0, 1]
-    pretrained = CNNClassifier(module="resnet18", module__weights=str(tmp_path))
-    assert pretrained._backbone_normalization(3)[0] == IMAGENET_MEAN
+    paths = validate_fitted_input(clf, X)
+    assert _normalization(clf, paths) is None  # random init: raw [0, 1]
+    pretrained = CNNClassifier(
+        module="resnet18", module__weights=str(tmp_path), image_size=32
+    )
+    # What fit would learn from X, without training a pretrained backbone.
+    pretrained.input_kind_, pretrained.input_shape_ = "paths", clf.input_shape_
+    assert _normalization(pretrained, paths).mean == list(IMAGENET_MEAN)
+
+
+def _normalization(clf, paths):
+    """The Normalize step of the images the classifier predicts on, or None."""
+    from torchvision.transforms import v2
+
+    dataset = clf._to_dataset(paths, None, training=False)
+    steps = dataset.dataset.transform.transforms
+    return next((step for step in steps if isinstance(step, v2.Normalize)), None)

@@ -7,7 +7,15 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from skimbal._data import PixelRows, RandomAffineImages, affine_theta, pixels_to_dataset
+from skimbal._data import (
+    PixelRows,
+    RandomAffineImages,
+    affine_theta,
+    as_prepared,
+    class_balanced_sampler,
+    pixels_to_dataset,
+    to_dataset,
+)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
@@ -130,3 +138,62 @@ def test_pixel_rows_augment_a_fetched_batch_in_one_call():
     for (image, label), want, index in zip(fetched, expected, [4, 0, 2], strict=True):
         torch.testing.assert_close(image, want)
         assert int(label) == index
+
+
+# -- validated X to datasets -----------------------------------------------------
+
+
+def _invert(image):
+    return 1 - image
+
+
+def test_to_dataset_pixels_augment_training_items_only():
+    X = np.arange(8, dtype=np.float32).reshape(2, 4) / 8
+    plain = to_dataset(X, np.array([0, 1]), image_shape=(1, 2, 2))
+    assert plain.eval_dataset is None
+    torch.testing.assert_close(plain[1][0], torch.from_numpy(X[1].reshape(1, 2, 2)))
+    augmented = to_dataset(X, np.array([0, 1]), image_shape=(1, 2, 2), augment=_invert)
+    torch.testing.assert_close(augmented[1][0], 1 - plain[1][0])
+    torch.testing.assert_close(augmented.without_augmentation()[1][0], plain[1][0])
+    # At predict time there are no labels: zeros stand in for them.
+    np.testing.assert_array_equal(to_dataset(X, None, image_shape=(1, 2, 2)).labels, 0)
+
+
+def test_to_dataset_paths_resize_and_normalise(tmp_path):
+    from PIL import Image
+
+    file = tmp_path / "white.png"
+    Image.new("RGB", (10, 6), (255, 255, 255)).save(file)
+    paths = np.array([str(file)], dtype=object)
+    image, _ = to_dataset(paths, None, image_shape=(1, 4, 3))[0]
+    assert image.shape == (1, 4, 3) and float(image.min()) == 1.0
+    normalised = to_dataset(
+        paths, np.array([0]), image_shape=(3, 4, 3), normalization=((0.5,), (0.25,))
+    )
+    torch.testing.assert_close(normalised[0][0], torch.full((3, 4, 3), 2.0))
+    assert normalised.eval_dataset is None
+    augmented = to_dataset(paths, np.array([0]), image_shape=(3, 4, 3), augment=True)
+    assert augmented.eval_dataset is not None  # validation sees no augmentation
+
+
+def test_class_balanced_sampler_draws_classes_equally():
+    labels = np.array([0] * 90 + [1] * 10)
+    sampler = class_balanced_sampler(labels)
+    assert sampler.num_samples == 100 and sampler.replacement
+    generator = torch.Generator().manual_seed(0)
+    sampler.generator = generator
+    drawn = labels[list(sampler)]
+    assert 0.4 < drawn.mean() < 0.6
+
+
+def test_as_prepared_turns_subsets_back():
+    from torch.utils.data import Subset
+
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    dataset = to_dataset(X, np.arange(6) % 2, image_shape=(1, 1, 2), augment=_invert)
+    train = as_prepared(Subset(dataset, [4, 1]))
+    np.testing.assert_array_equal(train.labels, [0, 1])
+    torch.testing.assert_close(train[0][0], 1 - torch.from_numpy(X[4]).reshape(1, 1, 2))
+    valid = as_prepared(Subset(dataset, [4, 1]), validation=True)
+    torch.testing.assert_close(valid[0][0], torch.from_numpy(X[4]).reshape(1, 1, 2))
+    assert as_prepared(None) is None

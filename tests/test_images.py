@@ -446,3 +446,53 @@ def test_paths_are_not_checked_at_construction(tmp_path):
     )
     with pytest.raises(FileNotFoundError, match="later.png"):
         dataset[0]
+
+
+# -- validation and shape of path input ------------------------------------------
+
+
+def test_validate_path_column_records_the_column(image_dir):
+    from sklearn.base import BaseEstimator
+
+    from skimbal._images import validate_path_column
+
+    estimator = BaseEstimator()
+    X = pd.DataFrame({"file": [str(image_dir / "rgb.png"), image_dir / "gray.png"]})
+    paths, y = validate_path_column(estimator, X, ["a", "b"], reset=True)
+    assert paths.tolist() == [str(image_dir / "rgb.png"), str(image_dir / "gray.png")]
+    assert y.tolist() == ["a", "b"]
+    assert estimator.n_features_in_ == 1
+    assert estimator.feature_names_in_.tolist() == ["file"]
+    with pytest.raises(FileNotFoundError, match="nope.png"):
+        validate_path_column(
+            estimator,
+            pd.DataFrame({"file": [str(image_dir / "nope.png")]}),
+            reset=False,
+        )
+
+
+@pytest.mark.parametrize(
+    "input_shape, image_size, expected",
+    [
+        (None, None, (3, 64, 64)),
+        (None, 32, (3, 32, 32)),
+        (None, (24, 16), (3, 24, 16)),
+        ((1, 20, 10), None, (1, 20, 10)),
+        ((1, 20, 10), (20, 10), (1, 20, 10)),
+        ([1, 8, 8], 8, (1, 8, 8)),
+    ],
+)
+def test_path_image_shape(input_shape, image_size, expected):
+    from skimbal._images import path_image_shape
+
+    shape = path_image_shape(
+        input_shape, image_size, in_channels=3, default_size=(64, 64)
+    )
+    assert shape == expected
+
+
+def test_path_image_shape_contradiction():
+    from skimbal._images import path_image_shape
+
+    with pytest.raises(ValueError, match="contradicts input_shape"):
+        path_image_shape((1, 8, 8), 16, in_channels=3, default_size=(64, 64))

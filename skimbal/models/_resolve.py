@@ -1,12 +1,16 @@
-"""Turn a classifier's ``module`` parameter into a network class."""
+"""What a classifier's ``module`` parameter implies for its network and input."""
 
 import difflib
 
 from torch import nn
 
-from ._torchvision import TorchvisionBackbone, classification_model_names
+from ._torchvision import (
+    TorchvisionBackbone,
+    backbone_normalization,
+    classification_model_names,
+)
 
-__all__ = ["resolve_module"]
+__all__ = ["default_image_size", "input_normalization", "resolve_module"]
 
 
 def resolve_module(module):
@@ -80,3 +84,69 @@ def resolve_module(module):
         f"or an nn.Module subclass or instance; got module={module!r} of type "
         f"{type(module).__name__}."
     )
+
+
+def _names_torchvision_model(module):
+    # Any other name than "simple_cnn" is meant as a torchvision model;
+    # resolve_module rejects the unknown ones.
+    return isinstance(module, str) and module.lower() != "simple_cnn"
+
+
+def default_image_size(module):
+    """Height and width that images read from paths get by default.
+
+    Parameters
+    ----------
+    module : str, nn.Module subclass or nn.Module instance
+        A classifier's ``module`` parameter.
+
+    Returns
+    -------
+    size : tuple of (int, int)
+        ``(224, 224)``, the size torchvision's backbones were trained at,
+        for a torchvision model name; ``(64, 64)`` for ``"simple_cnn"`` and
+        any module class or instance.
+
+    Examples
+    --------
+    >>> from skimbal.models._resolve import default_image_size
+    >>> default_image_size("resnet18"), default_image_size("simple_cnn")
+    ((224, 224), (64, 64))
+    """
+    return (224, 224) if _names_torchvision_model(module) else (64, 64)
+
+
+def input_normalization(module, weights, *, in_channels):
+    """Per-channel ``(mean, std)`` that the network's input must be scaled by.
+
+    Pretrained backbones expect the statistics of the data they were
+    trained on; every other network takes pixels in ``[0, 1]`` as they are.
+
+    Parameters
+    ----------
+    module : str, nn.Module subclass or nn.Module instance
+        A classifier's ``module`` parameter.
+    weights : None, str or os.PathLike
+        Its ``module__weights`` parameter (for torchvision models only).
+    in_channels : int
+        Number of channels of the images.
+
+    Returns
+    -------
+    stats : tuple of (tuple of float, tuple of float) or None
+        ``None`` for anything but a pretrained torchvision model, else as
+        :func:`~skimbal.models.backbone_normalization`.
+
+    Examples
+    --------
+    >>> from skimbal.models._resolve import input_normalization
+    >>> input_normalization("resnet18", "DEFAULT", in_channels=3)
+    ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    >>> input_normalization("resnet18", None, in_channels=3) is None
+    True
+    >>> input_normalization("simple_cnn", None, in_channels=1) is None
+    True
+    """
+    if not _names_torchvision_model(module):
+        return None
+    return backbone_normalization(module, weights, in_channels=in_channels)

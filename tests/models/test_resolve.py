@@ -65,3 +65,38 @@ def test_unknown_name_without_close_match():
 def test_other_types(module):
     with pytest.raises(TypeError, match="module must be"):
         resolve_module(module)
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [
+        ("resnet18", (224, 224)),
+        ("VGG16", (224, 224)),
+        ("simple_cnn", (64, 64)),
+        ("Simple_CNN", (64, 64)),
+        (TinyNet, (64, 64)),
+        (TinyNet(), (64, 64)),
+    ],
+)
+def test_default_image_size(module, expected):
+    from skimbal.models._resolve import default_image_size
+
+    assert default_image_size(module) == expected
+
+
+def test_input_normalization_only_for_pretrained_backbones(tmp_path):
+    from skimbal.models import IMAGENET_MEAN, IMAGENET_STD
+    from skimbal.models._resolve import input_normalization
+
+    assert input_normalization("resnet18", None, in_channels=3) is None
+    assert input_normalization("simple_cnn", "DEFAULT", in_channels=3) is None
+    assert input_normalization(TinyNet, "DEFAULT", in_channels=3) is None
+    # A state dict file: ImageNet's statistics, for the channels asked for.
+    weights_file = str(tmp_path / "weights.pt")
+    assert input_normalization("resnet18", weights_file, in_channels=3) == (
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+    )
+    mean, std = input_normalization("ResNet18", weights_file, in_channels=1)
+    assert mean == (pytest.approx(sum(IMAGENET_MEAN) / 3),)
+    assert std == (pytest.approx(sum(IMAGENET_STD) / 3),)
