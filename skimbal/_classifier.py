@@ -476,6 +476,11 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         return state
 
     def __setstate__(self, state):
+        # Pickles from before CNNClassifier was based on NeuralNet (wave 2)
+        # kept classes_ in _classes and no predict_nonlinearity.
+        if "_classes" in state:
+            state.setdefault("classes_", state.pop("_classes"))
+        state.setdefault("predict_nonlinearity", _softmax)
         super().__setstate__(state)
         # skorch moved "device" into __dict__ (falling back to CPU when CUDA is
         # gone); the parameter itself lives in _device.

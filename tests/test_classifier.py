@@ -804,3 +804,19 @@ def test_criterion_and_module_instances_are_accepted_at_construction(odd_digits)
     clf.fit(X[:100], y[:100])
     assert isinstance(clf.criterion_, torch.nn.CrossEntropyLoss)
     assert clone(clf).criterion is not None
+
+
+def test_pickles_of_the_neuralnetclassifier_based_version_still_load(digits_rows):
+    # Before wave 2 CNNClassifier subclassed NeuralNetClassifier: its pickles
+    # hold classes_ as "_classes" and no predict_nonlinearity. Such a state,
+    # restored into today's class, must predict as before (a model a user
+    # pickled is not lost with an upgrade).
+    X, y = digits_rows
+    clf = small_clf(input_shape=(1, 8, 8), max_epochs=1).fit(X, y)
+    state = clf.__getstate__()
+    state["_classes"] = state.pop("classes_")
+    del state["predict_nonlinearity"]
+    old = type(clf).__new__(type(clf))
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.classes_, clf.classes_)
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
