@@ -4,11 +4,9 @@ import inspect
 import numbers
 
 import numpy as np
-import pandas as pd
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
 from sklearn.model_selection import (
-    FixedThresholdClassifier,
     ParameterGrid,
     RepeatedStratifiedKFold,
     StratifiedKFold,
@@ -18,19 +16,18 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
-from .._sklearn_private import prefit_fixed_threshold
 from ..metrics import check_class_prior, describe_class_prior, minority_class
 from ._backend import check_backend, parallel_backend
 from ._budget import step_budget
 from ._default_estimator import default_classifier
-from ._ensemble import FoldEnsembleClassifier, fitted_fold_ensemble
+from ._evaluation import score_candidates
+from ._final_model import final_models
 from ._fits import chunk_size_for, holdout_splits, progress_bar, run_fits
+from ._predictions import predictions_to_plot
 from ._report import StrategyReport
-from ._scoring import Predictions, score_predictions, table_scorers
-from ._selection import ALPHA, TIE_TOLERANCE, choose_strategy, significance_columns
-from ._strategies import SIMPLICITY, THRESHOLD_TUNING, _requested, named_strategy_grid
-from ._tables import candidate_table, strategy_table
-from ._thresholds import f1_threshold
+from ._scoring import table_scorers
+from ._selection import ALPHA, TIE_TOLERANCE, rank_strategies, test_and_choose
+from ._strategies import THRESHOLD_TUNING, _requested, named_strategy_grid
 from ._validation import check_folds
 
 __all__ = ["compare_strategies"]
@@ -267,16 +264,14 @@ def compare_strategies(
     binary = len(classes) == 2
     pos_label = resolve_pos_label(y, pos_label)
     class_prior = check_class_prior(class_prior, classes, pos_label=pos_label)
-    _check_options(
-        n_repeats, alpha, tie_tolerance, tune_threshold, refit, ensemble, cv
-    )
+    _check_options(n_repeats, alpha, tie_tolerance, tune_threshold, refit, ensemble, cv)
     scorers, rank_metric = table_scorers(binary, pos_label, class_prior, scoring)
     tune = bool(tune_threshold) and binary
     clf = _base_classifier(estimator, X, random_state)
     outer = _splits(cv, n_repeats, X, y, random_state)
     check_folds(outer, y)
     # No hold-out: a fit's threshold comes from the other folds (see
-    # _other_folds_threshold), so every fit trains on its whole training fold.
+    # other_folds_threshold), so every fit trains on its whole training fold.
     splits = holdout_splits(outer, y, 0, random_state)
     named = _strategies_for(strategies, pos_label, random_state)
     candidates = [
@@ -320,7 +315,7 @@ def compare_strategies(
                     dict.fromkeys(fit.error for fits in results for fit in fits)
                 )
             )
-        evaluation = _score_candidates(
+        evaluation = score_candidates(
             results,
             splits,
             n_repeats,
@@ -331,11 +326,11 @@ def compare_strategies(
             class_prior,
             tune,
         )
-        ranking = _rank(evaluation, candidates, named, rank_metric, splits)
-        table, chosen = _test_and_choose(
+        ranking = rank_strategies(evaluation, candidates, named, rank_metric, splits)
+        table, chosen = test_and_choose(
             ranking, splits, rank_metric, alpha, tie_tolerance
         )
-        unfitted, fitted, thresholds = _final_models(
+        unfitted, fitted, thresholds = final_models(
             table,
             results,
             candidates,
@@ -359,7 +354,7 @@ def compare_strategies(
 
     oof = {}
     if predictions:
-        oof = _predictions_to_plot(
+        oof = predictions_to_plot(
             table,
             results,
             evaluation,
@@ -483,293 +478,6 @@ def _strategies_for(strategies, pos_label, random_state):
 
 def _param_list(grids):
     return list(ParameterGrid(grids))
-
-
-def _rank(evaluation, candidates, named, rank_metric, splits):
-    """Candidate and strategy tables, and each strategy's per-split scores."""
-    cand_table = candidate_table(candidates, evaluation["scores"], evaluation["errors"])
-    table = strategy_table(cand_table, [name for name, _ in named], rank_metric)
-    split_scores = pd.DataFrame(
-        {
-            name: evaluation["scores"][table.loc[name, "candidate"]][rank_metric]
-            for name in table.index
-        }
-    )
-    split_scores.index.name = "split"
-    return {"candidates": cand_table, "table": table, "split_scores": split_scores}
-
-
-def _test_and_choose(ranking, splits, rank_metric, alpha, tie_tolerance):
-    """Add the t-test columns and the ``chosen`` flag; return the chosen name."""
-    table, split_scores = ranking["table"], ranking["split_scores"]
-    significance = significance_columns(
-        {name: split_scores[name].to_numpy() for name in table.index},
-        table.index[0],
-        n_train=float(np.mean([split.n_train for split in splits])),
-        n_test=float(np.mean([len(split.test) for split in splits])),
-        alpha=alpha,
-    )
-    table = table.join(significance)
-    names = list(table.index)
-    order = [n for n in SIMPLICITY if n in names] + [
-        n for n in names if n not in SIMPLICITY
-    ]
-    chosen = choose_strategy(
-        table[f"{rank_metric}_mean"],
-        table["tied_with_best"],
-        order,
-        tie_tolerance=tie_tolerance,
-    )
-    table.insert(len(table.columns), "chosen", table.index == chosen)
-    return table, chosen
-
-
-def _final_models(
-    table,
-    results,
-    candidates,
-    clf,
-    splits,
-    y,
-    classes,
-    pos_label,
-    prior,
-    tune,
-    rank_metric,
-    *,
-    ensemble,
-    keep_models,
-):
-    """Each scored strategy's model: unfitted recipe, fitted one, threshold.
-
-    With ``ensemble``, ``clf`` is the fold pipeline (budget for a fold) and
-    the recipe is a :class:`FoldEnsembleClassifier` over the comparison's
-    own splits; with ``keep_models`` the fitted one is made of the fits'
-    models. Otherwise the recipe is one pipeline for all of the data.
-    """
-    models, fitted, thresholds = {}, {}, {}
-    for name in table.index:
-        if not np.isfinite(table.loc[name, f"{rank_metric}_mean"]):
-            continue
-        index = int(table.loc[name, "candidate"])
-        params = candidates[index][1]
-        threshold = (
-            _pooled_threshold(results[index], splits, y, classes, pos_label, prior)
-            if tune
-            else None
-        )
-        thresholds[name] = threshold
-        if not ensemble:
-            models[name] = _final_estimator(
-                clf, params, len(y), threshold, pos_label
-            )
-            continue
-        pipeline = clone(clf).set_params(**params)
-        folds = [(split.fit, split.test) for split in splits]
-        models[name] = _with_threshold(
-            FoldEnsembleClassifier(pipeline, cv=folds), threshold, pos_label
-        )
-        if keep_models:
-            members = [fit.model for fit in results[index] if not fit.error]
-            model = fitted_fold_ensemble(pipeline, folds, members)
-            fitted[name] = (
-                model
-                if threshold is None
-                else prefit_fixed_threshold(
-                    model,
-                    threshold=threshold,
-                    pos_label=pos_label,
-                    response_method="predict_proba",
-                )
-            )
-    return models, fitted, thresholds
-
-
-def _predictions_to_plot(
-    table, results, evaluation, splits, names, y, classes, pos_label, rank_metric
-):
-    """Out-of-fold predictions (one repeat) of the chosen, top and plain rows."""
-    oof = {}
-    for name in dict.fromkeys(names):
-        if name in table.index and np.isfinite(table.loc[name, f"{rank_metric}_mean"]):
-            index = int(table.loc[name, "candidate"])
-            oof[name] = _out_of_fold(
-                results[index][: len(splits)],
-                evaluation["thresholds"][index][: len(splits)],
-                splits,
-                len(y),
-                y.dtype,
-                classes,
-                pos_label,
-            )
-    return oof
-
-
-def _score_candidates(
-    results, splits, n_repeats, y, classes, scorers, pos_label, prior, tune
-):
-    """Per candidate: a split x metric table, thresholds and errors."""
-    binary = len(classes) == 2
-    column = list(classes).index(pos_label) if binary else None
-    with_train_prior = binary and not (isinstance(prior, str) and prior == "train")
-    f1_train = None
-    if with_train_prior:
-        f1_train, _ = table_scorers(True, pos_label, "train")
-        f1_train = {"f1": f1_train["f1"]}
-    per_repeat = len(splits) // n_repeats
-    all_scores, all_thresholds, all_errors = [], [], []
-    for fits in results:
-        rows, thresholds, errors = [], [], []
-        for index, (fit, split) in enumerate(zip(fits, splits, strict=True)):
-            if fit.error:
-                errors.append(fit.error)
-                rows.append(None)
-                thresholds.append(None)
-                continue
-            y_test = y[split.test]
-            threshold = None
-            if tune:
-                threshold = _other_folds_threshold(
-                    fits, splits, index, per_repeat, y, column, pos_label, prior
-                )
-            row = score_predictions(
-                scorers, y_test, classes, fit.test_proba, threshold, pos_label
-            )
-            if tune:
-                row = {
-                    "f1": row.pop("f1"),
-                    "f1_at_0.5": score_predictions(
-                        {"f1": scorers["f1"]},
-                        y_test,
-                        classes,
-                        fit.test_proba,
-                        None,
-                        pos_label,
-                    )["f1"],
-                    "threshold": threshold,
-                    **row,
-                }
-            if with_train_prior:
-                train_threshold = (
-                    _other_folds_threshold(
-                        fits, splits, index, per_repeat, y, column, pos_label, "train"
-                    )
-                    if tune
-                    else None
-                )
-                row["f1_train_prior"] = score_predictions(
-                    f1_train,
-                    y_test,
-                    classes,
-                    fit.test_proba,
-                    train_threshold,
-                    pos_label,
-                )["f1"]
-            row["fit_time"] = fit.fit_time
-            rows.append(row)
-            thresholds.append(threshold)
-        all_scores.append(rows)
-        all_thresholds.append(thresholds)
-        all_errors.append(list(dict.fromkeys(errors)))
-    # A failed fit has no row: NaN in every column the others have.
-    columns = next(
-        (list(row) for rows in all_scores for row in rows if row is not None), []
-    )
-    empty = dict.fromkeys(columns, np.nan)
-    all_scores = [
-        pd.DataFrame([empty if row is None else row for row in rows], columns=columns)
-        for rows in all_scores
-    ]
-    return {"scores": all_scores, "thresholds": all_thresholds, "errors": all_errors}
-
-
-def _other_folds_threshold(
-    fits, splits, index, per_repeat, y, column, pos_label, prior
-):
-    """Fit ``index``'s threshold: F1-best on the other folds of its repeat.
-
-    Those folds' out-of-fold probabilities (each from a model that never saw
-    them; rows of fit ``index``'s own test fold left out, should a splitter
-    overlap its folds) hold all the training fold's rare samples, where a
-    hold-out carved from the training fold would hold a quarter of them: 3
-    or 4 with 20 rare samples, too few to place a threshold (on MNIST at
-    1:100 that ranked the two best strategies on the test set 9th and 7th of
-    10). It is also how the returned model's threshold is chosen
-    (:func:`_pooled_threshold`), so cross-validation scores that procedure.
-    The test fold's labels never enter it.
-    """
-    start = index - index % per_repeat
-    own = np.zeros(len(y), dtype=bool)
-    own[splits[index].test] = True
-    y_other, scores = [], []
-    for other in range(start, start + per_repeat):
-        fit, test = fits[other], splits[other].test
-        if other == index or fit.error:
-            continue
-        keep = ~own[test]
-        y_other.append(y[test][keep])
-        scores.append(fit.test_proba[keep, column])
-    if not y_other:
-        return 0.5  # no other fold to learn from: the default rule
-    threshold, _ = f1_threshold(
-        np.concatenate(y_other),
-        np.concatenate(scores),
-        pos_label=pos_label,
-        class_prior=prior,
-    )
-    return threshold
-
-
-def _pooled_threshold(fits, splits, y, classes, pos_label, prior):
-    """The final model's threshold: F1-best over all out-of-fold probabilities."""
-    column = list(classes).index(pos_label)
-    y_all, scores = [], []
-    for fit, split in zip(fits, splits, strict=True):
-        if fit.error:
-            continue
-        y_all.append(y[split.test])
-        scores.append(fit.test_proba[:, column])
-    threshold, _ = f1_threshold(
-        np.concatenate(y_all),
-        np.concatenate(scores),
-        pos_label=pos_label,
-        class_prior=prior,
-    )
-    return threshold
-
-
-def _final_estimator(clf, params, n_samples, threshold, pos_label):
-    """A strategy's unfitted model for all the data, with its threshold."""
-    pipeline = Pipeline(
-        [
-            ("sampler", "passthrough"),
-            ("clf", clone(clf).set_params(**step_budget(clf, n_samples))),
-        ]
-    ).set_params(**params)
-    return _with_threshold(pipeline, threshold, pos_label)
-
-
-def _with_threshold(model, threshold, pos_label):
-    if threshold is None:
-        return model
-    return FixedThresholdClassifier(
-        model,
-        threshold=threshold,
-        pos_label=pos_label,
-        response_method="predict_proba",
-    )
-
-
-def _out_of_fold(fits, thresholds, splits, n_samples, dtype, classes, pos_label):
-    proba = np.full((n_samples, len(classes)), np.nan)
-    pred = np.empty(n_samples, dtype=dtype)
-    for fit, threshold, split in zip(fits, thresholds, splits, strict=True):
-        if fit.error:
-            continue
-        model = Predictions(classes, fit.test_proba, threshold, pos_label)
-        proba[split.test] = fit.test_proba
-        pred[split.test] = model.predict(None)
-    return {"proba": proba, "pred": pred}
 
 
 def _json_prior(prior):

@@ -110,9 +110,7 @@ class FoldEnsembleClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         splits = list(check_cv(self.cv, y, classifier=True).split(X, y))
         members = [
-            clone(self.estimator).fit(
-                _safe_indexing(X, train), y[train], **fit_params
-            )
+            clone(self.estimator).fit(_safe_indexing(X, train), y[train], **fit_params)
             for train, _ in splits
         ]
         return self._set_members(members)

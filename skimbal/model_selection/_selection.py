@@ -4,8 +4,15 @@ import numpy as np
 import pandas as pd
 
 from ._stats import corrected_ttest
+from ._strategy_names import SIMPLICITY
+from ._tables import candidate_table, strategy_table
 
-__all__ = ["significance_columns", "choose_strategy"]
+__all__ = [
+    "choose_strategy",
+    "rank_strategies",
+    "significance_columns",
+    "test_and_choose",
+]
 
 #: Default significance level of the one-sided corrected t-tests.
 ALPHA = 0.05
@@ -117,3 +124,42 @@ def choose_strategy(means, tied, order, *, tie_tolerance=TIE_TOLERANCE):
         and finite[best] - finite[name] <= tie_tolerance + 1e-12
     ]
     return close[0] if close else best
+
+
+def rank_strategies(evaluation, candidates, named, rank_metric, splits):
+    """Candidate and strategy tables, and each strategy's per-split scores."""
+    cand_table = candidate_table(candidates, evaluation["scores"], evaluation["errors"])
+    table = strategy_table(cand_table, [name for name, _ in named], rank_metric)
+    split_scores = pd.DataFrame(
+        {
+            name: evaluation["scores"][table.loc[name, "candidate"]][rank_metric]
+            for name in table.index
+        }
+    )
+    split_scores.index.name = "split"
+    return {"candidates": cand_table, "table": table, "split_scores": split_scores}
+
+
+def test_and_choose(ranking, splits, rank_metric, alpha, tie_tolerance):
+    """Add the t-test columns and the ``chosen`` flag; return the chosen name."""
+    table, split_scores = ranking["table"], ranking["split_scores"]
+    significance = significance_columns(
+        {name: split_scores[name].to_numpy() for name in table.index},
+        table.index[0],
+        n_train=float(np.mean([split.n_train for split in splits])),
+        n_test=float(np.mean([len(split.test) for split in splits])),
+        alpha=alpha,
+    )
+    table = table.join(significance)
+    names = list(table.index)
+    order = [n for n in SIMPLICITY if n in names] + [
+        n for n in names if n not in SIMPLICITY
+    ]
+    chosen = choose_strategy(
+        table[f"{rank_metric}_mean"],
+        table["tied_with_best"],
+        order,
+        tie_tolerance=tie_tolerance,
+    )
+    table.insert(len(table.columns), "chosen", table.index == chosen)
+    return table, chosen

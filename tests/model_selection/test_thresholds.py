@@ -6,8 +6,8 @@ from sklearn.metrics import f1_score
 
 from skimbal.metrics import class_prior_weights
 from skimbal.model_selection import f1_threshold
-from skimbal.model_selection._compare import _other_folds_threshold
 from skimbal.model_selection._fits import FitResult, Split
+from skimbal.model_selection._thresholds import other_folds_threshold
 
 
 def test_threshold_maximises_weighted_f1_and_sits_between_scores():
@@ -70,23 +70,23 @@ def test_other_folds_threshold_never_reads_its_own_fold_or_other_repeats():
         own = splits[index].test
         others = np.setdiff1d(np.arange(len(y)), own)
         expected, _ = f1_threshold(y[others], scores[others], pos_label=1)
-        got = _other_folds_threshold(
+        got = other_folds_threshold(
             fits, splits, index, per_repeat, y, 1, 1, "balanced"
         )
         assert got == expected
     # The last fold (rows 8-11) holds the only negatives scored above 0.3 and
     # a positive at 0.6: the other folds alone separate at 0.3 < t <= 0.8.
-    last = _other_folds_threshold(fits, splits, 2, per_repeat, y, 1, 1, "balanced")
-    first = _other_folds_threshold(fits, splits, 0, per_repeat, y, 1, 1, "balanced")
+    last = other_folds_threshold(fits, splits, 2, per_repeat, y, 1, 1, "balanced")
+    first = other_folds_threshold(fits, splits, 0, per_repeat, y, 1, 1, "balanced")
     assert 0.3 < last <= 0.8
     assert first < 0.6  # fold 0's threshold must keep the positive at 0.6
     # Changing a score in the fold itself leaves its threshold alone.
     moved = scores.copy()
     moved[3] = 0.05
     fits_moved, _ = _fits_and_splits(2, y, moved)
-    assert _other_folds_threshold(
+    assert other_folds_threshold(
         fits_moved, splits, 0, per_repeat, y, 1, 1, "balanced"
-    ) == _other_folds_threshold(fits, splits, 0, per_repeat, y, 1, 1, "balanced")
+    ) == other_folds_threshold(fits, splits, 0, per_repeat, y, 1, 1, "balanced")
 
 
 def test_other_folds_threshold_skips_failed_fits_and_defaults_to_one_half():
@@ -94,4 +94,4 @@ def test_other_folds_threshold_skips_failed_fits_and_defaults_to_one_half():
     scores = np.array([0.1, 0.2, 0.3, 0.9, 0.1, 0.2, 0.3, 0.8])
     fits, splits = _fits_and_splits(1, y, scores)
     fits[1].error = "boom"
-    assert _other_folds_threshold(fits, splits, 0, 2, y, 1, 1, "balanced") == 0.5
+    assert other_folds_threshold(fits, splits, 0, 2, y, 1, 1, "balanced") == 0.5
