@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 # Each test runs a script end to end in a fresh interpreter: seconds each.
@@ -181,6 +182,23 @@ def test_bench_trusted_model_quick_scores_the_returned_model(tmp_path):
     runs = (tmp_path / "trusted_model.csv").read_text().splitlines()
     assert runs[0].startswith("seed,prior,strategy,cv_f1,threshold,test_f1")
     assert len(runs) == 1 + 2 * 2  # two strategies, two priors
+
+
+def test_bench_threshold_transfer_quick_scores_every_kind_of_model(tmp_path):
+    run_quick("bench_threshold_transfer.py", tmp_path)
+    text = (tmp_path / "threshold_transfer.md").read_text()
+    common_header_checks(text, "bench_threshold_transfer.py")
+    runs = pd.read_csv(tmp_path / "threshold_transfer.csv")
+    assert set(runs["model"]) == {
+        "fold models",
+        "refit",
+        "refit, fold steps",
+        "ensemble",
+    }
+    assert len(runs) == 2 * 4  # two strategies, four models
+    assert runs["test_f1"].between(0, 1).all() and runs["threshold"].between(0, 1).all()
+    # One threshold per strategy, shared by its four models.
+    assert (runs.groupby("strategy")["threshold"].nunique() == 1).all()
 
 
 def test_bench_small_data_quick_compares_both_settings(tmp_path):
