@@ -29,6 +29,7 @@ from skimbal.datasets import load_digits_images
 from skimbal.metrics import class_prior_weights
 from skimbal.model_selection import (
     SIMPLICITY,
+    StrategyReport,
     compare_strategies,
     corrected_ttest,
     f1_threshold,
@@ -513,3 +514,35 @@ def test_fold_without_a_class_fails_before_training(monkeypatch):
     monkeypatch.setattr(CNNClassifier, "initialize", fail)
     with pytest.raises(ValueError, match=r"test part of fold 0 has no samples of"):
         compare_strategies(X, y, cv=unshuffled, strategies=["plain"])
+
+
+def test_learned_loss_parameters_reach_the_report(
+    odd_digits, tiny_cnn, two_folds, tmp_path
+):
+    X, y = odd_digits
+    report = compare_strategies(
+        X,
+        y,
+        tiny_cnn,
+        strategies=["plain", "autobalance"],
+        cv=two_folds,
+        random_state=0,
+        refit=False,
+    )
+    learned = report.learned_loss_params_
+    assert list(learned) == ["autobalance"]
+    assert set(learned["autobalance"]) == {"scaling", "offset", "weight"}
+    assert all(len(values) == 2 for values in learned["autobalance"].values())
+    text = report.to_markdown()
+    assert "Loss parameters learned on held-out rows (mean over folds; per " in text
+    assert "- autobalance: scaling " in text
+    report.save(tmp_path)
+    again = StrategyReport.load(tmp_path)
+    assert again.learned_loss_params_ == learned
+    # Strategies that learn nothing add nothing.
+    assert (
+        "learned_loss_params"
+        not in compare_strategies(
+            X, y, tiny_cnn, strategies=["plain"], cv=two_folds, refit=False
+        ).metadata
+    )
