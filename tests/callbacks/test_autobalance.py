@@ -175,6 +175,7 @@ def test_a_plain_skorch_net_needs_a_split():
         ({"learn": ("offset", "margin")}, "learn must be a tuple of names"),
         ({"hyper_lr": -0.1}, "hyper_lr must be a finite number >= 0.0"),
         ({"neumann_step": 0}, r"neumann_step must be a finite number > 0.0"),
+        ({"neumann_step": "fixed"}, r"neumann_step must be a finite number > 0.0"),
         ({"interval": 0}, "interval must be an int >= 1"),
         ({"valid_batches": 1.5}, "valid_batches must be an int >= 1"),
         ({"neumann_terms": -1}, "neumann_terms must be an int >= 0"),
