@@ -235,4 +235,4 @@ def test_bench_long_tailed_quick_tabulates_every_method(tmp_path):
     assert "| scaling |" in text and "| offset |" in text
     runs = (tmp_path / "long_tailed.csv").read_text().splitlines()
     assert runs[0].startswith("study,seed,method,n_train,macro_f1,balanced_accuracy")
-    assert len(runs) == 1 + 7 + 4
+    assert len(runs) == 1 + 8 + 4
