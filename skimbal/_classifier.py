@@ -159,7 +159,10 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         restoring the best weights. Identical rows (e.g. a sampler's copies of
         one minority sample) always land on the same side of the split.
     validation_fraction : float, default=0.1
-        Share of training samples held out for early stopping, in (0, 0.5].
+        Share of training samples held out for early stopping, or for a
+        callback that learns on validation data
+        (:class:`~skimbal.callbacks.AutoBalance`), in (0, 0.5]; split as for
+        early stopping.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     iterator_train, iterator_valid : DataLoader class, default=DataLoader
@@ -731,7 +734,7 @@ or (n_samples, 1)
     def _planned_epochs(self, n_samples):
         """``max_epochs``, raised so that training takes ``min_steps`` steps."""
         n_train = n_samples
-        if self.early_stopping and self.train_split is None:
+        if self._holds_out_validation():
             n_train = n_samples - math.ceil(self.validation_fraction * n_samples)
         batch_size = n_train if self.batch_size == -1 else self.batch_size
         batches_per_epoch = max(1, math.ceil(n_train / max(1, batch_size)))
@@ -859,9 +862,30 @@ or (n_samples, 1)
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
 
+    def _holds_out_validation(self):
+        """Whether ``fit`` holds out ``validation_fraction`` of its rows itself.
+
+        For early stopping, and for callbacks that learn on validation data
+        (those with ``needs_validation_data = True``, such as
+        :class:`~skimbal.callbacks.AutoBalance`). A custom ``train_split``
+        makes its own split instead.
+        """
+        if self.train_split is not None:
+            return False
+        callbacks = self.callbacks if isinstance(self.callbacks, list) else []
+        asking = any(
+            getattr(
+                entry[1] if isinstance(entry, tuple) else entry,
+                "needs_validation_data",
+                False,
+            )
+            for entry in callbacks
+        )
+        return self._early_stopping_on() or asking
+
     def get_split_datasets(self, X, y=None, **fit_params):
         # X is the PreparedDataset that fit or partial_fit built.
-        if self._early_stopping_on() and self.train_split is None:
+        if self._holds_out_validation():
             seed = int(torch.randint(2**31 - 1, ()).item())  # seeded by fit
             return split_keeping_copies_together(X, self.validation_fraction, seed)
         if y is None:

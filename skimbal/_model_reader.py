@@ -33,7 +33,7 @@ from ._model_format import (
     sampler_classes,
 )
 from ._sklearn_private import prefit_fixed_threshold, validate_parameter_constraints
-from .callbacks import DeferredReweighting
+from .callbacks import AutoBalance, DeferredReweighting
 from .model_selection._ensemble import FoldEnsembleClassifier
 
 __all__ = ["ModelReader", "read_weights"]
@@ -324,33 +324,40 @@ class ModelReader:
         entries = data["callbacks"]
         if not isinstance(entries, list):
             self.fail(f"callbacks must be a list; got {entries!r}.")
-        accepted = set(inspect.signature(DeferredReweighting).parameters)
+        classes = {
+            "AutoBalance": AutoBalance,
+            "DeferredReweighting": DeferredReweighting,
+        }
         callbacks = []
         for entry in entries:
             self.keys(entry, "a callback", ("name", "class", "params"))
-            if entry["class"] != "DeferredReweighting":
+            cls = (
+                classes.get(entry["class"]) if isinstance(entry["class"], str) else None
+            )
+            if cls is None:
                 self.fail(
                     f"names class {entry['class']!r} for a callback; only "
-                    "DeferredReweighting is accepted."
+                    f"{listing(classes)} are accepted."
                 )
+            accepted = set(inspect.signature(cls).parameters)
             name, params = entry["name"], entry["params"]
             if not (name is None or isinstance(name, str)):
                 self.fail(f"a callback name must be a string or null; got {name!r}.")
             if not isinstance(params, dict) or not set(params) <= accepted:
                 self.fail(
-                    f"DeferredReweighting params {params!r} must be a JSON object "
+                    f"{cls.__name__} params {params!r} must be a JSON object "
                     f"with keys among {listing(accepted)}."
                 )
-            callback = DeferredReweighting(
+            callback = cls(
                 **{
-                    key: self.value(value, f"DeferredReweighting parameter {key}")
+                    key: self.value(value, f"{cls.__name__} parameter {key}")
                     for key, value in params.items()
                 }
             )
             try:
                 callback._check_params()
             except ValueError as exc:
-                self.fail(f"invalid DeferredReweighting parameters: {exc}")
+                self.fail(f"invalid {cls.__name__} parameters: {exc}")
             callbacks.append(callback if name is None else (name, callback))
         return callbacks
 

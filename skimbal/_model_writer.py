@@ -25,7 +25,7 @@ from ._model_format import (
     pipeline_classes,
     sampler_classes,
 )
-from .callbacks import DeferredReweighting
+from .callbacks import AutoBalance, DeferredReweighting
 from .model_selection._ensemble import FoldEnsembleClassifier
 
 __all__ = ["describe_model"]
@@ -274,25 +274,27 @@ def _encode_callbacks(callbacks):
     if not isinstance(callbacks, list):
         raise ValueError(
             f"callbacks={callbacks!r}: the safe format stores None, 'disable' or a "
-            f"list of DeferredReweighting callbacks. {JOBLIB_HINT}"
+            f"list of DeferredReweighting and AutoBalance callbacks. {JOBLIB_HINT}"
         )
     encoded = []
     for entry in callbacks:
         name, callback = entry if isinstance(entry, tuple) else (None, entry)
-        if type(callback) is not DeferredReweighting or not (
+        if type(callback) not in (DeferredReweighting, AutoBalance) or not (
             name is None or isinstance(name, str)
         ):
             raise ValueError(
                 f"callbacks holds {entry!r}; the safe format stores only "
-                f"skimbal.callbacks.DeferredReweighting callbacks. {JOBLIB_HINT}"
+                "skimbal.callbacks.DeferredReweighting and AutoBalance callbacks. "
+                f"{JOBLIB_HINT}"
             )
+        cls = type(callback).__name__
         params = callback.get_params()
         encoded.append(
             {
                 "name": name,
-                "class": "DeferredReweighting",
+                "class": cls,
                 "params": {
-                    key: _encode_value(value, f"DeferredReweighting parameter {key}")
+                    key: _encode_value(value, f"{cls} parameter {key}")
                     for key, value in sorted(params.items())
                 },
             }

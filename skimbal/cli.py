@@ -355,9 +355,9 @@ def _parse_strategies(text):
 
 def _start_workers(backend, n_jobs, strategies, cv, repeats):
     """Start the loky workers of the coming fits in the background, or None."""
-    from .model_selection._strategy_names import CANDIDATES, SIMPLICITY
+    from .model_selection._strategy_names import CANDIDATES, IN_ALL
 
-    names = SIMPLICITY if strategies == "all" else strategies
+    names = IN_ALL if strategies == "all" else strategies
     if backend != "loky" or any(name not in CANDIDATES for name in names):
         return None  # (threshold_tuning: compare_strategies refuses it)
     from ._workers import start_local_workers

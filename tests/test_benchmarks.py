@@ -231,3 +231,26 @@ def test_bench_startup_quick_times_help_and_cold_comparisons(tmp_path):
         assert float(wall) > 0 and float(rest) == pytest.approx(
             float(wall) - float(section), abs=0.06
         )
+
+
+def test_bench_long_tailed_quick_tabulates_every_method(tmp_path):
+    run_quick("bench_long_tailed.py", tmp_path)
+    text = (tmp_path / "long_tailed.md").read_text()
+    common_header_checks(text, "bench_long_tailed.py")
+    assert "## Long-tailed 1:10 (macro averages over 10 classes, balanced test)" in text
+    methods = (
+        "CE",
+        "class weight",
+        "focal \\(gamma=2\\)",
+        "logit-adjusted \\(tau=1\\)",
+    )
+    for method in (*methods, "LDAM-DRW", "VS", "AutoBalance"):
+        row = re.search(rf"^\| {method} \| \**({NUMBER}) ± {NUMBER}", text, re.M)
+        assert row is not None, (method, text)
+        assert 0 <= float(row.group(1)) <= 1
+    assert "## Binary 1:100 (odd vs even" in text
+    assert re.search(rf"ratio AutoBalance / plain = {NUMBER}", text)
+    assert "| scaling |" in text and "| offset |" in text
+    runs = (tmp_path / "long_tailed.csv").read_text().splitlines()
+    assert runs[0].startswith("study,seed,method,n_train,macro_f1,balanced_accuracy")
+    assert len(runs) == 1 + 8 + 4

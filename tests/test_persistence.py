@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import EpochTimer
 
 from skimbal import CNNClassifier, ModelFormatError, load_model, save_model
-from skimbal.callbacks import DeferredReweighting
+from skimbal.callbacks import AutoBalance, DeferredReweighting
 from skimbal.datasets import load_image_folder
 from skimbal.losses import FocalLoss
 from skimbal.model_selection import FoldEnsembleClassifier
@@ -106,6 +106,11 @@ def models(odd_digits, image_paths, tiny):
         ),
         pos_label=1,
     )
+    autobalance = tiny(
+        criterion="vs",
+        validation_fraction=0.2,
+        callbacks=[("ab", AutoBalance(learn=("offset",), interval=2))],
+    )
     return {
         "fixed_threshold(ensemble(pipeline))": (ensemble.fit(X, y), X),
         "ensemble(classifier)": (
@@ -117,6 +122,7 @@ def models(odd_digits, image_paths, tiny):
         "undersampling_pipeline": (undersampled.fit(X, y), X),
         "classifier": (tiny(class_weight="balanced").fit(X, y), X),
         "paths": (paths.fit(X_paths, y_paths), X_paths),
+        "autobalance": (autobalance.fit(X, y), X),
     }
 
 
@@ -264,6 +270,22 @@ def test_string_labels_keep_their_type_and_parameters(models, tmp_path):
         "class_weight": "effective_number",
         "beta": 0.9999,
     }
+
+
+def test_autobalance_callback_keeps_its_parameters(models, odd_digits, tmp_path):
+    model, X = models["autobalance"]
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m", device=None)
+    ((name, callback),) = loaded.callbacks
+    assert name == "ab" and type(callback) is AutoBalance
+    assert callback.get_params() == model.callbacks[0][1].get_params()
+    assert callback.get_params()["learn"] == ("offset",)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    # Refitting the loaded template learns the same loss parameters again.
+    refit = clone(loaded).fit(*odd_digits)
+    np.testing.assert_array_equal(
+        refit.learned_loss_params_["offset"], model.learned_loss_params_["offset"]
+    )
 
 
 def test_paths_classifier_keeps_feature_names(models, tmp_path):
@@ -579,7 +601,8 @@ def small(odd_digits):
         ({"augment": _flip}, "augment=<function _flip"),
         (
             {"callbacks": [("timer", EpochTimer())]},
-            "the safe format stores only skimbal.callbacks.DeferredReweighting",
+            "the safe format stores only skimbal.callbacks.DeferredReweighting and "
+            "AutoBalance callbacks",
         ),
         (
             {"random_state": np.random.RandomState(0)},

@@ -12,6 +12,7 @@ from ._balanced_softmax import BalancedSoftmaxLoss, balanced_softmax_loss
 from ._focal import FocalLoss, focal_loss
 from ._ldam import LDAMLoss, ldam_loss
 from ._logit_adjusted import LogitAdjustedLoss, logit_adjusted_loss
+from ._vs import VSLoss, vs_loss
 
 #: String names of the criteria, as accepted by ``criterion="..."``.
 CRITERIA = {
@@ -20,6 +21,7 @@ CRITERIA = {
     "logit_adjusted": LogitAdjustedLoss,
     "balanced_softmax": BalancedSoftmaxLoss,
     "ldam": LDAMLoss,
+    "vs": VSLoss,
 }
 
 __all__ = [
@@ -28,8 +30,10 @@ __all__ = [
     "FocalLoss",
     "LDAMLoss",
     "LogitAdjustedLoss",
+    "VSLoss",
     "balanced_softmax_loss",
     "focal_loss",
     "ldam_loss",
     "logit_adjusted_loss",
+    "vs_loss",
 ]

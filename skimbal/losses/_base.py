@@ -6,15 +6,22 @@ from torch import nn
 from ._validation import (
     check_class_counts,
     check_n_classes,
+    check_offset,
     check_real,
     check_reduction,
+    check_scaling,
     check_weight,
 )
 
 __all__ = ["ClassBufferLoss", "real_at_least"]
 
 #: Check of each per-class buffer a loss may hold.
-_BUFFER_CHECKS = {"weight": check_weight, "class_counts": check_class_counts}
+_BUFFER_CHECKS = {
+    "weight": check_weight,
+    "class_counts": check_class_counts,
+    "scaling": check_scaling,
+    "offset": check_offset,
+}
 
 
 def real_at_least(name, low, *, strict=False):
@@ -53,9 +60,10 @@ class ClassBufferLoss(nn.Module):
     """Base of the loss modules: checked hyper-parameters and class buffers.
 
     Every assignment of a hyper-parameter listed in ``hyper_parameters``, of
-    ``reduction`` or of a per-class buffer (``weight``, ``class_counts``) is
-    checked: in ``__init__``, by skorch's ``set_params`` and by a callback
-    such as :class:`skimbal.callbacks.DeferredReweighting` alike. So
+    ``reduction`` or of a per-class buffer (``weight``, ``class_counts``,
+    ``scaling``, ``offset``) is checked: in ``__init__``, by skorch's
+    ``set_params`` and by a callback such as
+    :class:`skimbal.callbacks.DeferredReweighting` alike. So
     ``forward`` need not read any tensor's values, which would cost a
     host-device sync per batch and break the graph under ``torch.compile``.
 
@@ -72,7 +80,7 @@ class ClassBufferLoss(nn.Module):
 
     See Also
     --------
-    FocalLoss, LogitAdjustedLoss, BalancedSoftmaxLoss, LDAMLoss : The
+    FocalLoss, LogitAdjustedLoss, BalancedSoftmaxLoss, LDAMLoss, VSLoss : The
         subclasses.
 
     Notes
@@ -95,10 +103,10 @@ class ClassBufferLoss(nn.Module):
 
         Parameters
         ----------
-        name : {"weight", "class_counts"}
+        name : {"weight", "class_counts", "scaling", "offset"}
             The buffer's name.
         value : Tensor, ndarray, list or None
-            One value per class (``None`` only for ``weight``).
+            One value per class (``None`` for all but ``class_counts``).
         """
         self.register_buffer(name, _BUFFER_CHECKS[name](value))
 
@@ -118,7 +126,7 @@ class ClassBufferLoss(nn.Module):
 
         Parameters
         ----------
-        name : {"weight", "class_counts"}
+        name : {"weight", "class_counts", "scaling", "offset"}
             The buffer's name.
         logits : Tensor of shape (n_samples, n_classes)
             The batch's scores.
@@ -126,7 +134,7 @@ class ClassBufferLoss(nn.Module):
         Returns
         -------
         buffer : Tensor of shape (n_classes,) or None
-            The buffer, or ``None`` for an unset ``weight``.
+            The buffer, or ``None`` for one that is unset.
 
         Raises
         ------

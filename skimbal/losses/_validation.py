@@ -124,7 +124,16 @@ def _as_vector(values, name, *, dtype, device):
 
 
 def _check_values(tensor, name, *, positive):
-    """Raise unless every value is finite and non-negative (or positive)."""
+    """Raise unless every value is finite and non-negative (or positive).
+
+    ``positive=None`` asks only for finite values, of any sign.
+    """
+    if positive is None:
+        if torch.isfinite(tensor).all().item():
+            return
+        index = (~torch.isfinite(tensor)).nonzero().flatten()[:_MAX_REPORTED].tolist()
+        offending = ", ".join(f"{name}[{i}]={tensor[i].item()!r}" for i in index)
+        raise ValueError(f"{name} must contain finite values; got {offending}.")
     # One reduction and no mask in the common, valid case; aminmax propagates
     # NaN, so a NaN anywhere fails both comparisons.
     low, high = (value.item() for value in torch.aminmax(tensor))
@@ -170,6 +179,73 @@ def check_weight(weight, *, dtype=torch.float32, device=None):
         return None
     tensor = _as_vector(weight, "weight", dtype=dtype, device=device)
     _check_values(tensor, "weight", positive=False)
+    return tensor
+
+
+def check_scaling(scaling, *, dtype=torch.float32, device=None):
+    """Return per-class logit scalings as a validated 1-D tensor, or ``None``.
+
+    The multiplicative factors of the vector-scaling loss must be finite and
+    positive: a zero would erase a class's logit, a negative one flip it.
+
+    Parameters
+    ----------
+    scaling : Tensor, ndarray, list or None
+        One factor per class.
+    dtype : torch.dtype, default=torch.float32
+        The dtype of the returned tensor.
+    device : torch.device or None, default=None
+        The device of the returned tensor; ``None`` keeps a tensor's device
+        (and puts an array on the CPU).
+
+    Returns
+    -------
+    scaling : Tensor of shape (n_classes,) or None
+        The factors, detached, as ``dtype`` on ``device``.
+
+    Raises
+    ------
+    TypeError
+        If ``scaling`` does not hold real numbers.
+    ValueError
+        If ``scaling`` is not a non-empty 1-D array of finite positive values.
+    """
+    if scaling is None:
+        return None
+    tensor = _as_vector(scaling, "scaling", dtype=dtype, device=device)
+    _check_values(tensor, "scaling", positive=True)
+    return tensor
+
+
+def check_offset(offset, *, dtype=torch.float32, device=None):
+    """Return per-class logit offsets as a validated 1-D tensor, or ``None``.
+
+    Parameters
+    ----------
+    offset : Tensor, ndarray, list or None
+        One finite additive offset per class, of any sign.
+    dtype : torch.dtype, default=torch.float32
+        The dtype of the returned tensor.
+    device : torch.device or None, default=None
+        The device of the returned tensor; ``None`` keeps a tensor's device
+        (and puts an array on the CPU).
+
+    Returns
+    -------
+    offset : Tensor of shape (n_classes,) or None
+        The offsets, detached, as ``dtype`` on ``device``.
+
+    Raises
+    ------
+    TypeError
+        If ``offset`` does not hold real numbers.
+    ValueError
+        If ``offset`` is not a non-empty 1-D array of finite values.
+    """
+    if offset is None:
+        return None
+    tensor = _as_vector(offset, "offset", dtype=dtype, device=device)
+    _check_values(tensor, "offset", positive=None)
     return tensor
 
 

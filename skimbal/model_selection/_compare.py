@@ -409,6 +409,9 @@ def compare_strategies(
         ],
         "skimbal_version": __version__,
     }
+    learned = _learned_loss_params(table, results)
+    if learned:
+        metadata["learned_loss_params"] = learned
     return StrategyReport(
         table,
         ranking["candidates"],
@@ -478,6 +481,25 @@ def _strategies_for(strategies, pos_label, random_state):
 
 def _param_list(grids):
     return list(ParameterGrid(grids))
+
+
+def _learned_loss_params(table, results):
+    """Strategy -> loss parameters its shown candidate learned, mean over splits.
+
+    Only strategies whose fits learned loss parameters (AutoBalance) appear.
+    """
+    learned = {}
+    for name in table.index:
+        candidate = table.loc[name, "candidate"]
+        if not np.isfinite(candidate):
+            continue
+        fits = [fit.learned for fit in results[int(candidate)] if fit.learned]
+        if fits:
+            learned[name] = {
+                key: np.mean([fit[key] for fit in fits], axis=0).round(4).tolist()
+                for key in fits[0]
+            }
+    return learned
 
 
 def _json_prior(prior):

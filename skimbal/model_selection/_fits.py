@@ -52,7 +52,12 @@ class Split:
 
 @dataclass
 class FitResult:
-    """Probabilities a fitted candidate gave its hold-out and test rows."""
+    """Probabilities a fitted candidate gave its hold-out and test rows.
+
+    ``learned`` holds the loss parameters the fit learned, where it learned
+    some (``learned_loss_params_`` of the classifier, set by
+    :class:`~skimbal.callbacks.AutoBalance`), as lists per class.
+    """
 
     holdout_proba: np.ndarray | None = None
     test_proba: np.ndarray | None = None
@@ -60,6 +65,7 @@ class FitResult:
     error: str = ""
     #: The fitted model itself, kept only when asked (``keep_models``).
     model: object = None
+    learned: dict | None = None
 
 
 def holdout_splits(splits, y, holdout, random_state):
@@ -181,7 +187,22 @@ def _fit_and_predict(pipeline, params, X, y, split, keep_model=False):
         test = model.predict_proba(_safe_indexing(X, split.test))
     except Exception as error:  # reported in the table, like GridSearchCV's
         return FitResult(error=_last_line(error))
-    return FitResult(holdout, test, fit_time, model=model if keep_model else None)
+    return FitResult(
+        holdout,
+        test,
+        fit_time,
+        model=model if keep_model else None,
+        learned=_learned_loss_params(model),
+    )
+
+
+def _learned_loss_params(model):
+    """The final step's ``learned_loss_params_`` as lists, or None."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    learned = getattr(final, "learned_loss_params_", None)
+    if learned is None:
+        return None
+    return {name: np.asarray(values).tolist() for name, values in learned.items()}
 
 
 def _last_line(error):

@@ -102,6 +102,9 @@ class StrategyReport:
         Strategies skipped or failed.
     predictions_ : dict
         See Parameters.
+    learned_loss_params_ : dict
+        Loss parameters learned during the fits (``"autobalance"``'s), by
+        strategy; also listed under the Markdown table.
 
     See Also
     --------
@@ -170,6 +173,21 @@ class StrategyReport:
             One line each.
         """
         return list(self.metadata.get("notes", []))
+
+    @property
+    def learned_loss_params_(self):
+        """Loss parameters learned during the fits, by strategy.
+
+        Returns
+        -------
+        learned : dict
+            Strategy -> ``{"scaling": [...], "offset": [...], "weight":
+            [...]}``, one value per class (in the order of
+            ``metadata["labels"]``), the mean over the folds of the shown
+            candidate; only strategies that learn them
+            (``"autobalance"``). Empty when none did.
+        """
+        return dict(self.metadata.get("learned_loss_params", {}))
 
     def __repr__(self):
         return (
@@ -257,7 +275,27 @@ class StrategyReport:
         lines = [header, ["---"] * len(header), *rows]
         table = "\n".join("| " + " | ".join(line) + " |" for line in lines)
         caption = self.caption()
-        return f"{caption}\n\n{table}" if caption else table
+        text = f"{caption}\n\n{table}" if caption else table
+        learned = self._learned_text()
+        return f"{text}\n\n{learned}" if learned else text
+
+    def _learned_text(self):
+        """The learned loss parameters, one line per strategy, or ``""``."""
+        learned = self.learned_loss_params_
+        if not learned:
+            return ""
+        labels = ", ".join(map(str, self.metadata.get("labels", [])))
+        lines = [
+            "Loss parameters learned on held-out rows (mean over folds; per "
+            f"class {labels}):"
+        ]
+        for name, params in learned.items():
+            values = "; ".join(
+                f"{key} " + ", ".join(f"{v:.2f}" for v in params[key])
+                for key in params
+            )
+            lines.append(f"- {name}: {values}")
+        return "\n".join(lines)
 
     def caption(self):
         """One paragraph saying at which class prior and how the table scores.

@@ -11,6 +11,7 @@ from sklearn.metrics import f1_score, make_scorer
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from ._strategy_names import (
+    IN_ALL,
     REGISTRY,
     SIMPLICITY,
     STRATEGIES,
@@ -73,7 +74,8 @@ def strategy_grid(
         ``{"smote": {"sampler": SMOTE()}}``; a value ``None`` takes the
         built-in strategy of that name. Values in a parameter dict may be
         single settings or lists to search. ``"all"`` is every built-in
-        strategy; it includes ``"threshold_tuning"`` only when ``estimator``
+        strategy but ``"vs"`` and ``"autobalance"``, which run only when
+        named; it includes ``"threshold_tuning"`` only when ``estimator``
         is given.
     estimator : classifier, default=None
         The pipeline's classifier. Needed only for ``"threshold_tuning"``,
@@ -181,7 +183,7 @@ def named_strategy_grid(
 def _requested(strategies, *, include_threshold):
     """Normalise ``strategies`` to a list of (name, custom params or None)."""
     if isinstance(strategies, str) and strategies == "all":
-        names = [n for n in STRATEGIES if n != THRESHOLD_TUNING or include_threshold]
+        names = [*IN_ALL, *([THRESHOLD_TUNING] if include_threshold else [])]
         return [(name, None) for name in names]
     if isinstance(strategies, str):
         strategies = [strategies]

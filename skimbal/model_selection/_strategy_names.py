@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 __all__ = [
     "CANDIDATES",
+    "IN_ALL",
     "REGISTRY",
     "SIMPLICITY",
     "STRATEGIES",
@@ -48,10 +49,14 @@ class Strategy(NamedTuple):
         :class:`Template` s, of which ``strategy_grid`` hands out seeded
         instances. ``None`` for ``"threshold_tuning"``, whose candidate is
         built from the estimator.
+    in_all : bool
+        Whether ``"all"`` includes it. Strategies left out are run only when
+        named (see :data:`IN_ALL`).
     """
 
     description: str
     params: dict | None
+    in_all: bool = True
 
 
 THRESHOLD_TUNING = "threshold_tuning"
@@ -120,6 +125,29 @@ REGISTRY = MappingProxyType(
                 ],
             },
         ),
+        # Named only, not in "all": VS's special cases (logit adjustment,
+        # balanced softmax) are already there, and AutoBalance costs about
+        # 4 plain fits, trains on 80% of the rows and needs validation rows
+        # of every class; it did not beat logit adjustment in
+        # benchmarks/results/long_tailed.md.
+        "vs": Strategy(
+            "vector-scaling loss: logits scaled (n_c/n_max)^0.3 and offset by "
+            "log-priors (named only)",
+            {"clf__criterion": "vs"},
+            in_all=False,
+        ),
+        "autobalance": Strategy(
+            "VS loss with per-class scaling, offsets and weights learned on a "
+            "held-out 20% (AutoBalance; named only)",
+            {
+                "clf__criterion": "vs",
+                "clf__validation_fraction": 0.2,
+                "clf__callbacks": [
+                    ("autobalance", Template("skimbal.callbacks:AutoBalance"))
+                ],
+            },
+            in_all=False,
+        ),
         THRESHOLD_TUNING: Strategy(
             "plain net, decision threshold tuned for F1 (binary only; "
             "strategy_grid only: compare_strategies tunes every strategy's "
@@ -137,6 +165,10 @@ STRATEGIES = MappingProxyType(
 #: Strategies from simplest to most involved: among strategies tied with the
 #: best, compare_strategies hands back the first.
 SIMPLICITY = tuple(name for name in STRATEGIES if name != THRESHOLD_TUNING)
+
+#: The strategies ``"all"`` runs (threshold tuning only where an estimator is
+#: given), in the order of ``SIMPLICITY``; the others run when named.
+IN_ALL = tuple(name for name in SIMPLICITY if REGISTRY[name].in_all)
 
 
 def _n_candidates(params):

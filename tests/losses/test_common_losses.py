@@ -18,6 +18,7 @@ from skimbal.losses import (
     focal_loss,
     ldam_loss,
     logit_adjusted_loss,
+    vs_loss,
 )
 from skimbal.losses._base import ClassBufferLoss
 
@@ -39,6 +40,13 @@ CASES = {
     "logit_adjusted": (logit_adjusted_loss, {"": {"tau": 1.5}}),
     "balanced_softmax": (balanced_softmax_loss, {"": {}}),
     "ldam": (ldam_loss, {"": {"max_margin": 0.5, "scale": 2.0}}),
+    "vs": (
+        vs_loss,
+        {
+            "": {"gamma": 0.3, "tau": 1.0},
+            "explicit": {"scaling": [1.0, 0.5, 0.25], "offset": [0.5, 0.0, -1.0]},
+        },
+    ),
 }
 # (id, functional form, module class, hyper-parameters other than weight)
 LOSSES = [
@@ -113,7 +121,9 @@ def test_skorch_sets_hyper_parameters_by_name(functional, cls, params):
         criterion__weight=np.array([1.0, 2.0, 3.0]),
     ).initialize()
     for name, value in params.items():
-        assert getattr(net.criterion_, name) == value
+        got = getattr(net.criterion_, name)
+        # Per-class vectors (VSLoss's scaling and offset) are float32 buffers.
+        assert (got.tolist() if isinstance(got, torch.Tensor) else got) == value
     net.set_params(criterion__reduction="sum")
     assert net.criterion_.reduction == "sum"
     assert net.criterion_.weight.tolist() == [1.0, 2.0, 3.0]
@@ -191,7 +201,9 @@ def test_deepcopy_pickle_and_dtype_move(functional, cls, params):
     for clone in (copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
         torch.testing.assert_close(clone(logits, target), expected)
         assert clone.weight.dtype == torch.float32
-    assert set(dict(module.named_buffers())) == (
+    # Per-class vectors given as hyper-parameters (VSLoss's) are buffers too.
+    vectors = {name for name in params if name in ("scaling", "offset")}
+    assert set(dict(module.named_buffers())) == vectors | (
         {"weight", "class_counts"} if needs_counts(cls) else {"weight"}
     )
     module64 = module.to(torch.float64)

@@ -28,8 +28,8 @@ from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images
 from skimbal.metrics import class_prior_weights
 from skimbal.model_selection import (
-    SIMPLICITY,
     FoldEnsembleClassifier,
+    StrategyReport,
     compare_strategies,
     corrected_ttest,
     f1_threshold,
@@ -37,6 +37,7 @@ from skimbal.model_selection import (
 )
 from skimbal.model_selection._budget import step_budget
 from skimbal.model_selection._compare import resolve_pos_label
+from skimbal.model_selection._strategy_names import IN_ALL
 
 METRICS = ["f1", "precision", "recall", "balanced_accuracy", "average_precision"]
 
@@ -51,7 +52,7 @@ def all_report(odd_digits, tiny_cnn, two_folds):
 
 def test_every_named_strategy_fits_and_scores(all_report):
     table = all_report.table
-    assert sorted(table.index) == sorted(SIMPLICITY)
+    assert sorted(table.index) == sorted(IN_ALL)
     columns = [*METRICS, "f1_at_0.5", "threshold", "f1_train_prior"]
     scores = table[[f"{m}_{s}" for m in columns for s in ("mean", "std")]]
     assert np.isfinite(scores.to_numpy()).all()
@@ -76,7 +77,7 @@ def test_table_is_sorted_and_the_choice_follows_the_documented_rule(all_report):
     # tie_tolerance of its mean.
     eligible = [
         name
-        for name in SIMPLICITY
+        for name in IN_ALL  # the strategies of "all", in SIMPLICITY's order
         if table.loc[name, "tied_with_best"]
         and f1[0] - table.loc[name, "f1_mean"] <= 0.01
     ]
@@ -554,3 +555,35 @@ def test_fold_without_a_class_fails_before_training(monkeypatch):
     monkeypatch.setattr(CNNClassifier, "initialize", fail)
     with pytest.raises(ValueError, match=r"test part of fold 0 has no samples of"):
         compare_strategies(X, y, cv=unshuffled, strategies=["plain"])
+
+
+def test_learned_loss_parameters_reach_the_report(
+    odd_digits, tiny_cnn, two_folds, tmp_path
+):
+    X, y = odd_digits
+    report = compare_strategies(
+        X,
+        y,
+        tiny_cnn,
+        strategies=["plain", "autobalance"],
+        cv=two_folds,
+        random_state=0,
+        refit=False,
+    )
+    learned = report.learned_loss_params_
+    assert list(learned) == ["autobalance"]
+    assert set(learned["autobalance"]) == {"scaling", "offset", "weight"}
+    assert all(len(values) == 2 for values in learned["autobalance"].values())
+    text = report.to_markdown()
+    assert "Loss parameters learned on held-out rows (mean over folds; per " in text
+    assert "- autobalance: scaling " in text
+    report.save(tmp_path)
+    again = StrategyReport.load(tmp_path)
+    assert again.learned_loss_params_ == learned
+    # Strategies that learn nothing add nothing.
+    assert (
+        "learned_loss_params"
+        not in compare_strategies(
+            X, y, tiny_cnn, strategies=["plain"], cv=two_folds, refit=False
+        ).metadata
+    )

@@ -8,11 +8,12 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.model_selection import ParameterGrid, TunedThresholdClassifierCV
 
 from skimbal import CNNClassifier
-from skimbal.callbacks import DeferredReweighting
+from skimbal.callbacks import AutoBalance, DeferredReweighting
 from skimbal.model_selection import SIMPLICITY, STRATEGIES, strategy_grid
 from skimbal.model_selection._strategies import _PARAMS
 from skimbal.model_selection._strategy_names import (
     CANDIDATES,
+    IN_ALL,
     REGISTRY,
     THRESHOLD_TUNING,
 )
@@ -22,7 +23,8 @@ PLAIN_KEYS = {"sampler", "clf__class_weight", "clf__criterion"}
 
 def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
     grid = strategy_grid()
-    assert len(grid) == len(STRATEGIES) - 1
+    in_all = [name for name, strategy in REGISTRY.items() if strategy.in_all]
+    assert len(grid) == len(in_all) - 1 == len(IN_ALL)
     assert list(STRATEGIES)[-1] == THRESHOLD_TUNING
     for params in grid:
         assert PLAIN_KEYS <= set(params)
@@ -31,7 +33,14 @@ def test_all_lists_every_strategy_but_threshold_tuning_without_estimator():
     sizes = {name: len(ParameterGrid(strategy_grid([name]))) for name in SIMPLICITY}
     searched = {"focal": 6, "logit_adjusted": 2}
     assert sizes == {name: searched.get(name, 1) for name in SIMPLICITY}
-    assert len(ParameterGrid(grid)) == sum(sizes.values())
+    assert len(ParameterGrid(grid)) == sum(sizes[name] for name in IN_ALL)
+
+
+def test_costly_or_redundant_strategies_run_only_when_named():
+    assert set(SIMPLICITY) - set(IN_ALL) == {"vs", "autobalance"}
+    assert IN_ALL == tuple(name for name in SIMPLICITY if name in IN_ALL)
+    [autobalance] = strategy_grid(["autobalance"])
+    assert autobalance["clf__criterion"] == ["vs"]
 
 
 def test_strategies_and_their_settings_come_from_one_registry():
@@ -57,7 +66,8 @@ def test_candidate_counts_are_those_of_the_grids():
 
 
 def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
-    grid = dict(zip(SIMPLICITY, strategy_grid(random_state=0), strict=True))
+    named = strategy_grid(list(SIMPLICITY), random_state=0)
+    grid = dict(zip(SIMPLICITY, named, strict=True))
     plain, weighted, en = grid["plain"], grid["class_weight"], grid["effective_number"]
     bs, la, focal = grid["balanced_softmax"], grid["logit_adjusted"], grid["focal"]
     under, over, bb = grid["undersample"], grid["oversample"], grid["balanced_batches"]
@@ -87,11 +97,18 @@ def test_each_strategy_sets_what_makes_it_and_resets_the_rest():
     assert en["clf__class_weight"] == ["effective_number"]
     assert bb["clf__balanced_batches"] == [True]
     assert bb["sampler"] == ["passthrough"]
+    vs, autobalance = grid["vs"], grid["autobalance"]
+    assert vs["clf__criterion"] == ["vs"]
+    assert autobalance["clf__criterion"] == ["vs"]
+    assert autobalance["clf__validation_fraction"] == [0.2]
+    [[(name, callback)]] = autobalance["clf__callbacks"]
+    assert name == "autobalance" and isinstance(callback, AutoBalance)
+    assert callback.get_params() == AutoBalance().get_params()
     # A new strategy fails here until its settings are checked above.
     assert set(grid) == {
         *("plain", "class_weight", "effective_number", "balanced_softmax"),
         *("logit_adjusted", "undersample", "oversample", "balanced_batches"),
-        *("focal", "ldam_drw"),
+        *("focal", "ldam_drw", "vs", "autobalance"),
     }
 
 
@@ -142,7 +159,7 @@ def test_threshold_tuning_wraps_a_plain_copy_of_the_estimator():
     assert tuned.estimator.criterion == "cross_entropy"
     assert tuned.scoring._kwargs == {"pos_label": "cat"}
     assert clf.class_weight == "balanced"  # the caller's estimator is untouched
-    assert len(strategy_grid(estimator=clf)) == len(STRATEGIES)
+    assert len(strategy_grid(estimator=clf)) == len(IN_ALL) + 1
 
 
 def test_threshold_tuning_needs_the_estimator():
