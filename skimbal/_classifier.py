@@ -36,6 +36,7 @@ from ._feature_cache import (
     FeatureRows,
     FeatureTable,
     active_feature_tables,
+    cached_feature_table,
     row_keys,
 )
 from ._images import as_path_column, path_image_shape
@@ -977,6 +978,19 @@ or (n_samples, 1)
         # The losses and the softmax of predict_proba work in float32.
         return logits.float() if self.mixed_precision else logits
 
+    def _set_training(self, training=True):
+        head = self.__dict__.get("_head")
+        if head is None:
+            return super()._set_training(training)
+        # Only the head runs on cached features; setting the mode of every
+        # layer of a frozen backbone at each step would cost more than the
+        # step itself.
+        for name in self._modules + self._criteria:
+            module = head if name == "module" else getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module):
+                module.train(training)
+        return None
+
     def _autocast(self):
         """``mixed_precision``'s autocast, or a context that does nothing."""
         if not self.mixed_precision:
@@ -1055,9 +1069,7 @@ or (n_samples, 1)
         keys = row_keys(dataset.rows)
         fingerprint = self._features_fingerprint(split)
         table = _table_for(fingerprint)
-        index = (
-            table.find(keys) if table is not None else np.full(len(keys), -1)
-        )
+        index = table.find(keys) if table is not None else np.full(len(keys), -1)
         missing = index < 0
         if missing.any():
             new_keys, first = np.unique(keys[missing], return_index=True)
@@ -1066,8 +1078,10 @@ or (n_samples, 1)
             new = FeatureTable(fingerprint, new_keys, computed)
             offset = 0 if table is None else len(table)
             index[missing] = offset + new.find(keys[missing])
-            stored = computed if table is None else np.concatenate(
-                [table.features, computed]
+            stored = (
+                computed
+                if table is None
+                else np.concatenate([table.features, computed])
             )
         else:
             stored = table.features
@@ -1124,11 +1138,13 @@ or (n_samples, 1)
         finally:
             self.__dict__.pop("_head", None)
 
-    def _feature_table(self, X, classes):
+    def _feature_table(self, X, classes, memory=None):
         """Frozen-body features of every distinct row of X, or ``None``.
 
         The body is built as ``fit`` builds it (same seed, so the same
-        weights); no label is used: ``classes`` only sizes the head.
+        weights); no label is used: ``classes`` only sizes the head. With a
+        ``joblib.Memory``, a table of the same body and rows is read from
+        its folder instead of computed.
         """
         self._check_params()
         X, _ = validate_input(self, as_path_column(X), None, reset=True)
@@ -1143,8 +1159,17 @@ or (n_samples, 1)
         dataset = self._to_dataset(X, None, training=False)
         keys = row_keys(dataset.rows)
         distinct, first = np.unique(keys, return_index=True)
-        try:
+        fingerprint = self._features_fingerprint(split)
+
+        def compute():
             features = self._compute_features(dataset.subset(first), split)
+            return FeatureTable(fingerprint, distinct, features)
+
+        try:
+            if memory is None:
+                return compute()
+            return memory.cache(cached_feature_table, ignore=["compute"])(
+                fingerprint, distinct, compute
+            )
         except NotCacheableError:
             return None
-        return FeatureTable(self._features_fingerprint(split), distinct, features)

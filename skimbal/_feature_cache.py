@@ -28,6 +28,7 @@ __all__ = [
     "FeatureRows",
     "FeatureTable",
     "active_feature_tables",
+    "cached_feature_table",
     "row_keys",
     "shared_feature_tables",
 ]
@@ -134,11 +135,28 @@ class FeatureTable:
 
     @property
     def nbytes(self):
-        """Memory held by the keys and features, in bytes."""
+        """Memory held by the keys and features.
+
+        Returns
+        -------
+        nbytes : int
+            Bytes of :attr:`keys` and :attr:`features`.
+        """
         return int(self.keys.nbytes + self.features.nbytes)
 
     def find(self, keys):
-        """Row of each key in :attr:`features`, ``-1`` for unknown keys."""
+        """Find the row of each key in :attr:`features`.
+
+        Parameters
+        ----------
+        keys : array-like of shape (n_keys,)
+            Row keys (see :func:`row_keys`).
+
+        Returns
+        -------
+        rows : ndarray of shape (n_keys,)
+            Row indices into :attr:`features`; ``-1`` for unknown keys.
+        """
         if self._order is None:
             self._order = np.argsort(self.keys, kind="stable")
         keys = np.asarray(keys, dtype=f"S{KEY_BYTES}")
@@ -149,6 +167,32 @@ class FeatureTable:
         position = np.minimum(position, len(sorted_keys) - 1)
         found = sorted_keys[position] == keys
         return np.where(found, self._order[position], -1)
+
+
+def cached_feature_table(fingerprint, keys, compute):
+    """``compute()``, the table of ``keys`` under body ``fingerprint``.
+
+    Wrapped in ``joblib.Memory.cache(..., ignore=["compute"])``, the
+    fingerprint (body weights, preprocessing) and the row keys (pixel
+    contents, or file paths with their sizes and modification times) are
+    the whole cache key: a second run on the same images reads the table
+    from disk.
+
+    Parameters
+    ----------
+    fingerprint : str
+        The body's fingerprint.
+    keys : ndarray of shape (n_rows,), dtype ``S20``
+        The rows' keys.
+    compute : callable
+        Returns the :class:`FeatureTable`.
+
+    Returns
+    -------
+    table : FeatureTable
+        What ``compute`` returns.
+    """
+    return compute()
 
 
 @contextlib.contextmanager

@@ -56,12 +56,24 @@ class HeadSplit:
 
     @property
     def entry(self):
-        """The head's first layer: its input is the feature vector."""
+        """The head's first layer: its input is the feature vector.
+
+        Returns
+        -------
+        layer : torch.nn.Module
+            The first layer of :attr:`head`.
+        """
         return self.head[0] if isinstance(self.head, nn.Sequential) else self.head
 
     @property
     def exit(self):
-        """The head's last layer: its output is the network's output."""
+        """The head's last layer: its output is the network's output.
+
+        Returns
+        -------
+        layer : torch.nn.Module
+            The last layer of :attr:`head`.
+        """
         return self.head[-1] if isinstance(self.head, nn.Sequential) else self.head
 
 
@@ -81,9 +93,7 @@ def _common_path(paths):
 
 
 def _has_state(module):
-    return any(True for _ in module.parameters()) or any(
-        True for _ in module.buffers()
-    )
+    return any(True for _ in module.parameters()) or any(True for _ in module.buffers())
 
 
 def _stochastic_in_training(name, module):
@@ -247,16 +257,16 @@ def head_inputs(module, split, batches):
     module = _unwrap(module)
     received, returned = [], []
 
-    def keep_input(layer, args):
+    def _keep_input(layer, args):
         # A copy: an in-place first layer (VGG's ReLU) would overwrite it.
         received.append(args[0].detach().clone() if args else None)
 
-    def keep_output(layer, args, output):
+    def _keep_output(layer, args, output):
         returned.append(output)
 
     hooks = [
-        split.entry.register_forward_pre_hook(keep_input),
-        split.exit.register_forward_hook(keep_output),
+        split.entry.register_forward_pre_hook(_keep_input),
+        split.exit.register_forward_hook(_keep_output),
     ]
     was_training = module.training
     module.eval()
