@@ -113,12 +113,16 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
     Parameters
     ----------
     module : str, nn.Module subclass or instance, default="simple_cnn"
-        The network. ``"simple_cnn"`` is :class:`~skimbal.models.SimpleCNN`; the
+        The network. ``"simple_cnn"`` is :class:`~skimbal.models.SimpleCNN`;
+        ``"linear"`` and ``"mlp"`` are heads for rows of feature vectors
+        (:class:`~skimbal.models.LinearHead`, :class:`~skimbal.models.MLPHead`,
+        e.g. after :class:`~skimbal.BackboneFeatures`); the
         name of any torchvision classification model (``"resnet18"``,
         ``"vgg16"``, ...) builds that backbone with a new head. A class gets
-        ``in_channels`` and ``num_classes`` from the data when its ``__init__``
-        takes them; set other arguments as ``module__<name>``. The network must
-        return logits of shape ``(n_samples, n_classes)``.
+        ``in_channels``, ``num_classes`` and ``in_features`` (``C*H*W``) from
+        the data when its ``__init__`` takes them; set other arguments as
+        ``module__<name>``. The network must return logits of shape
+        ``(n_samples, n_classes)``.
     input_shape : tuple of int or None, default=None
         ``(C, H, W)`` of one image when X holds flattened pixel rows of width
         ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
@@ -734,7 +738,14 @@ or (n_samples, 1)
         )
         self._set_class_statistics(np.bincount(y_encoded, minlength=len(self.classes_)))
         self._learn_input_shape(X)
-        if self.input_kind_ == "pixels" and X.ndim == 2 and self.input_shape is None:
+        if (
+            self.input_kind_ == "pixels"
+            and X.ndim == 2
+            and self.input_shape is None
+            and not getattr(
+                resolve_module(self.module)[0], "takes_feature_vectors", False
+            )
+        ):
             # 3: shown at the line of the user's code that called fit.
             warn_if_rows_look_like_images(X.shape[1], stacklevel=3)
         return self._to_dataset(X, y_encoded, training=True)
@@ -872,6 +883,8 @@ or (n_samples, 1)
             kwargs["in_channels"] = self.input_shape_[0]
         if "num_classes" in accepted:
             kwargs["num_classes"] = len(self.classes_)
+        if "in_features" in accepted:
+            kwargs["in_features"] = math.prod(self.input_shape_)
         kwargs.update(self.get_params_for("module"))
         self.module_ = module_cls(**kwargs)
         return self

@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_memory
 from torch.utils.data import Dataset
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "FeatureTable",
     "active_feature_tables",
     "cached_feature_table",
+    "check_feature_memory",
     "row_keys",
     "shared_feature_tables",
 ]
@@ -167,6 +169,48 @@ class FeatureTable:
         position = np.minimum(position, len(sorted_keys) - 1)
         found = sorted_keys[position] == keys
         return np.where(found, self._order[position], -1)
+
+
+def check_feature_memory(memory):
+    """``memory`` as a ``joblib.Memory``-like object, or ``None``.
+
+    Parameters
+    ----------
+    memory : None, str, os.PathLike or joblib.Memory
+        ``None`` keeps features in memory only; a folder (or a
+        ``joblib.Memory``) also keeps them on disk.
+
+    Returns
+    -------
+    memory : joblib.Memory or None
+        ``None`` for ``None``, else a ``joblib.Memory`` on that folder.
+
+    Raises
+    ------
+    ValueError
+        For anything else, naming the value.
+
+    Examples
+    --------
+    >>> from skimbal._feature_cache import check_feature_memory
+    >>> check_feature_memory(None) is None
+    True
+    >>> check_feature_memory(3)
+    Traceback (most recent call last):
+    ...
+    ValueError: memory must be None, a folder path or a joblib.Memory; got memory=3.
+    """
+    if memory is None:
+        return None
+    if isinstance(memory, os.PathLike):
+        memory = os.fspath(memory)
+    try:
+        return check_memory(memory)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "memory must be None, a folder path or a joblib.Memory; got "
+            f"memory={memory!r}."
+        ) from None
 
 
 def cached_feature_table(fingerprint, keys, compute):

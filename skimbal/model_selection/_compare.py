@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
+from .._feature_cache import check_feature_memory
 from .._sklearn_private import prefit_fixed_threshold
 from ..metrics import check_class_prior, describe_class_prior, minority_class
 from ._backend import check_backend, parallel_backend
@@ -28,7 +29,7 @@ from ._fits import chunk_size_for, holdout_splits, progress_bar, run_fits
 from ._report import StrategyReport
 from ._scoring import Predictions, score_predictions, table_scorers
 from ._selection import ALPHA, TIE_TOLERANCE, choose_strategy, significance_columns
-from ._shared_features import check_feature_memory, shared_feature_table
+from ._shared_features import shared_feature_table
 from ._strategies import SIMPLICITY, THRESHOLD_TUNING, _requested, named_strategy_grid
 from ._tables import candidate_table, strategy_table
 from ._thresholds import f1_threshold

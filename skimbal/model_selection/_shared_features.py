@@ -8,54 +8,9 @@ each fit then finds its rows in that table (copies made by a sampler
 included) and trains, and predicts its test fold, with the head alone.
 """
 
-import os
-
 from sklearn.base import clone
-from sklearn.utils.validation import check_memory
 
-__all__ = ["check_feature_memory", "shared_feature_table"]
-
-
-def check_feature_memory(memory):
-    """``memory`` as a ``joblib.Memory``-like object, or ``None``.
-
-    Parameters
-    ----------
-    memory : None, str, os.PathLike or joblib.Memory
-        ``None`` keeps features in memory only; a folder (or a
-        ``joblib.Memory``) also keeps them on disk.
-
-    Returns
-    -------
-    memory : joblib.Memory or None
-        ``None`` for ``None``, else a ``joblib.Memory`` on that folder.
-
-    Raises
-    ------
-    ValueError
-        For anything else, naming the value.
-
-    Examples
-    --------
-    >>> from skimbal.model_selection._shared_features import check_feature_memory
-    >>> check_feature_memory(None) is None
-    True
-    >>> check_feature_memory(3)
-    Traceback (most recent call last):
-    ...
-    ValueError: memory must be None, a folder path or a joblib.Memory; got memory=3.
-    """
-    if memory is None:
-        return None
-    if isinstance(memory, os.PathLike):
-        memory = os.fspath(memory)
-    try:
-        return check_memory(memory)
-    except (TypeError, ValueError):
-        raise ValueError(
-            "memory must be None, a folder path or a joblib.Memory; got "
-            f"memory={memory!r}."
-        ) from None
+__all__ = ["shared_feature_table"]
 
 
 def shared_feature_table(estimator, X, classes, memory=None):

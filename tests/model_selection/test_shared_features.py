@@ -4,11 +4,9 @@ import numpy as np
 import pytest
 
 from skimbal import CNNClassifier
+from skimbal._feature_cache import check_feature_memory
 from skimbal.model_selection import compare_strategies
-from skimbal.model_selection._shared_features import (
-    check_feature_memory,
-    shared_feature_table,
-)
+from skimbal.model_selection._shared_features import shared_feature_table
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:freeze=True without pretrained weights:UserWarning"
