@@ -25,8 +25,9 @@ Measured, one after the other in this process:
   of every fit, divided by the ``n_jobs`` workers that share them.
 
 Peak memory of the feature cache is measured for 2,000 and 20,000 images
-(the table's bytes, and the rise of this process's peak resident memory
-while it computes one, at 32 px, where the features have the same size).
+(the table's bytes, and the rise of resident memory while a fresh process
+computes one, at 32 px, where the features have the same size, less the
+same for one batch).
 
 Usage::
 
@@ -34,10 +35,11 @@ Usage::
     python benchmarks/bench_frozen_features.py --quick   # 120 images at 32 px
 """
 
+import gc
 import multiprocessing
 import resource
-import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -149,22 +151,43 @@ class StepTimer(Callback):
             self.seconds.append(time.perf_counter() - self._start)
 
 
-def table_memory(n_images, folder, weights):
-    """Bytes of a feature table of ``n_images`` and the peak-RSS rise computing it.
+def table_memory(X, weights):
+    """Bytes of a feature table of images ``X``, and the memory rise computing it.
 
-    Run in a fresh process (see ``run``), whose peak resident memory before
-    the table is that of the images' paths, the network and the libraries.
+    Run in a fresh process (see ``run``). The rise is the largest resident
+    memory (sampled every 2 ms) while the table is computed, network build
+    included, minus the resident memory just before.
     """
     warnings.filterwarnings("ignore", "freeze=True without pretrained weights")
-    X, y = write_images(folder, n_images, image_size=32, seed=1)
     clf = frozen_resnet(weights, 32, batch_size=64)
-    # Build the network first, so that the rise is the table's computation.
-    frozen_resnet(weights, 32, batch_size=64)._feature_table(X.iloc[:64], [0, 1])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    table = clf._feature_table(X, np.unique(y))
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kib = 1 if sys.platform != "darwin" else 1 / 1024  # ru_maxrss: KiB on Linux
-    return table.nbytes, (after - before) * kib * 1024
+    gc.collect()
+    before = resident_bytes()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], resident_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    table = clf._feature_table(X, [0, 1])
+    peak[0] = max(peak[0], resident_bytes())
+    done.set()
+    sampler.join()
+    return table.nbytes, peak[0] - before
+
+
+def fresh_process(function, *args):
+    """``function(*args)`` in a new Python process."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def resident_bytes():
+    """This process's resident memory now (Linux ``/proc/self/statm``)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
 
 
 def run(args, workdir):
@@ -218,10 +241,12 @@ def run(args, workdir):
         folder = workdir / f"memory_{n}"
         folder.mkdir()
         print(f"feature table of {n} images ...", flush=True)
-        # A fresh process: this one's peak already holds the comparisons.
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(1) as pool:
-            nbytes, peak = pool.apply(table_memory, (n, folder, weights))
+        X_memory, _ = write_images(folder, n, image_size=32, seed=1)
+        # Fresh processes, for all images and for one batch: the difference
+        # is the cache's own cost, without the network's build.
+        nbytes, peak = fresh_process(table_memory, X_memory, weights)
+        _, base = fresh_process(table_memory, X_memory.iloc[:64], weights)
+        peak -= base
         memory_rows.append({"n_images": n, "table_bytes": nbytes, "peak_rise": peak})
     return results, memory_rows
 
@@ -299,11 +324,12 @@ def report(args, results, memory_rows, load, seconds):
         "## Memory of the feature cache",
         "",
         "One float32 vector of 512 per distinct image (ResNet18's pooled "
-        "features) plus a 20-byte key. Peak: the rise of this process's peak "
-        "resident memory while computing the table (at 32 px, where the "
-        "features have the same size), measured in a fresh process after a "
-        "first batch: the per-batch features, their concatenation and the "
-        "forward pass's activations of one batch of 64. In a comparison each "
+        "features) plus a 20-byte key. Peak: the largest rise of resident "
+        "memory while computing the table (at 32 px, where the features have "
+        "the same size; sampled every 2 ms in a fresh process, minus the same "
+        "for one batch of 64 images, which builds the network too): the "
+        "per-batch features, their concatenation and "
+        "the forward pass's activations of one batch of 64. In a comparison each "
         "worker process maps the table read-only and copies the rows of its "
         "training fold (about 80 %) for the duration of a fit.",
         "",
@@ -313,7 +339,7 @@ def report(args, results, memory_rows, load, seconds):
                 [
                     f"{r['n_images']:,}",
                     f"{r['table_bytes'] / 2**20:.1f}",
-                    f"{r['peak_rise'] / 2**20:.0f}",
+                    f"{max(r['peak_rise'], 0) / 2**20:.0f}",
                 ]
                 for r in memory_rows
             ],

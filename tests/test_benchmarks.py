@@ -213,3 +213,17 @@ def test_bench_startup_quick_times_help_and_cold_comparisons(tmp_path):
         assert float(wall) > 0 and float(rest) == pytest.approx(
             float(wall) - float(section), abs=0.06
         )
+
+
+def test_bench_frozen_features_quick_times_every_arm(tmp_path):
+    run_quick("bench_frozen_features.py", tmp_path)
+    text = (tmp_path / "frozen_features.md").read_text()
+    common_header_checks(text, "bench_frozen_features.py")
+    ratio = re.search(r"\(aim: at most 1.5", text)
+    assert ratio is not None
+    speedup = re.search(rf"\*\*({NUMBER})x\*\* \(aim: at least 20x\)", text)
+    assert speedup is not None and float(speedup.group(1)) > 1
+    assert "the warm run gave the same table as the cold one: True" in text
+    assert re.search(r"^\| 200 \| 0\.4 \| \d+ \|$", text, re.M), text
+    row = (tmp_path / "frozen_features.csv").read_text().splitlines()
+    assert row[0].startswith("forward,")

@@ -118,3 +118,15 @@ def test_memory_is_checked_before_any_fit(pixels):
     with pytest.raises(ValueError, match="memory must be None, a folder path"):
         compare(X, y, frozen(), memory=3)
     assert check_feature_memory(None) is None
+
+
+def test_the_returned_model_saves_and_loads_in_the_safe_format(pixels, tmp_path):
+    from skimbal import load_model, save_model
+
+    X, y = pixels
+    report = compare(X, y, frozen(), backend="threading", n_jobs=1)
+    save_model(report.best_estimator_, tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    np.testing.assert_allclose(
+        loaded.predict_proba(X), report.best_estimator_.predict_proba(X), atol=1e-6
+    )
