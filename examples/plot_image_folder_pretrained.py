@@ -113,9 +113,10 @@ print(clf.predict_proba(X.iloc[[0, -1]]).round(3))
 # One epoch on random "pretrained" features learns nothing useful; the point
 # here is the plumbing. Everything else in skimbal takes this classifier
 # as it takes any other, e.g. ``compare_strategies(X, y, clf)``, or
-# ``skimbal compare --data parts --module resnet18 --image-size 32`` from the
-# shell (which starts from random weights: the command line has no weights
-# option).
+# ``skimbal compare --data parts --module resnet18 --image-size 32 --weights
+# resnet18.pth --freeze`` from the shell. With a frozen backbone both compute
+# its features once per image and train only the head on them (see
+# :ref:`sphx_glr_auto_examples_plot_frozen_features.py`).
 #
 # .. note::
 #

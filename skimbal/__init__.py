@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"
 
 #: Public name -> the private module that defines it.
 _LAZY = {
+    "BackboneFeatures": "._backbone_features",
     "CNNClassifier": "._classifier",
     "ModelFormatError": "._persistence",
     "load_model": "._persistence",
@@ -20,6 +21,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "BackboneFeatures",
     "CNNClassifier",
     "ModelFormatError",
     "__version__",
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # static analysers and IDEs see the names as plain imports
+    from ._backbone_features import BackboneFeatures
     from ._classifier import CNNClassifier
     from ._persistence import ModelFormatError, load_model, save_model
 

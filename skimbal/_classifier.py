@@ -8,9 +8,11 @@ its input lives in functions of one idea each: validation in
 and :mod:`skimbal.losses._resolve`.
 """
 
+import contextlib
 import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -18,15 +20,24 @@ from sklearn.base import ClassifierMixin
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
 from ._class_weight import class_weight_from_counts
 from ._data import (
+    PreparedDataset,
     as_prepared,
     class_balanced_sampler,
     infer_image_shape,
     split_keeping_copies_together,
     to_dataset,
+)
+from ._feature_cache import (
+    FeatureRows,
+    FeatureTable,
+    active_feature_tables,
+    cached_feature_table,
+    row_keys,
 )
 from ._images import as_path_column, path_image_shape
 from ._input import (
@@ -44,6 +55,12 @@ from ._sklearn_private import (
     validate_parameter_constraints,
 )
 from .losses._resolve import resolve_criterion
+from .models._frozen import (
+    NotCacheableError,
+    body_fingerprint,
+    head_inputs,
+    split_frozen_head,
+)
 from .models._resolve import default_image_size, input_normalization, resolve_module
 
 __all__ = ["CNNClassifier"]
@@ -56,6 +73,26 @@ _ROUTE_AS_FIT = (
     if "_routing_method" in inspect.signature(NeuralNet.fit_loop).parameters
     else {}
 )
+
+
+def _is_true(value):
+    return isinstance(value, bool | np.bool_) and bool(value)
+
+
+def _pad_rows(X_batch, n_rows):
+    """``X_batch`` with zero rows appended up to ``n_rows`` rows."""
+    if len(X_batch) >= n_rows:
+        return X_batch
+    padding = X_batch.new_zeros((n_rows - len(X_batch), *X_batch.shape[1:]))
+    return torch.cat([X_batch, padding])
+
+
+def _table_for(fingerprint):
+    """The innermost shared feature table for ``fingerprint``, or ``None``."""
+    for table in reversed(active_feature_tables()):
+        if table.fingerprint == fingerprint:
+            return table
+    return None
 
 
 def _softmax(logits):
@@ -76,12 +113,16 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
     Parameters
     ----------
     module : str, nn.Module subclass or instance, default="simple_cnn"
-        The network. ``"simple_cnn"`` is :class:`~skimbal.models.SimpleCNN`; the
+        The network. ``"simple_cnn"`` is :class:`~skimbal.models.SimpleCNN`;
+        ``"linear"`` and ``"mlp"`` are heads for rows of feature vectors
+        (:class:`~skimbal.models.LinearHead`, :class:`~skimbal.models.MLPHead`,
+        e.g. after :class:`~skimbal.BackboneFeatures`); the
         name of any torchvision classification model (``"resnet18"``,
         ``"vgg16"``, ...) builds that backbone with a new head. A class gets
-        ``in_channels`` and ``num_classes`` from the data when its ``__init__``
-        takes them; set other arguments as ``module__<name>``. The network must
-        return logits of shape ``(n_samples, n_classes)``.
+        ``in_channels``, ``num_classes`` and ``in_features`` (``C*H*W``) from
+        the data when its ``__init__`` takes them; set other arguments as
+        ``module__<name>``. The network must return logits of shape
+        ``(n_samples, n_classes)``.
     input_shape : tuple of int or None, default=None
         ``(C, H, W)`` of one image when X holds flattened pixel rows of width
         ``C*H*W``. ``None`` treats a row of ``D`` features as a ``1 x 1 x D``
@@ -198,6 +239,23 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         the loss and the softmax, and the weights stay float32, so no
         gradient scaling is needed. Works on CPU too, where it is rarely
         faster.
+    feature_cache : bool or "auto", default="auto"
+        Whether a network whose only trainable layers form a final head
+        (a frozen body: ``module="resnet18", module__freeze=True``, or any
+        network frozen by hand) trains that head on the body's outputs,
+        computed once per distinct training image, rather than running the
+        whole network on every image in every epoch. The result is the
+        same, to float precision: the frozen body is a fixed function of
+        the image as long as nothing in it acts differently in training
+        (BatchNorm statistics, which ``freeze`` keeps fixed; dropout;
+        stochastic depth), which is checked. ``"auto"`` does it whenever
+        it can; with ``augment`` on it cannot (the images change every
+        epoch) and warns, naming the path taken. ``True`` raises instead
+        of falling back; ``False`` never caches (and never warns).
+        Prediction always runs the whole network, except inside
+        :func:`~skimbal.model_selection.compare_strategies`, which computes
+        the features of its data set once and shares them with every fit
+        (see ``features_cached_``).
     use_caching : bool or "auto", default="auto"
         skorch's caching of validation predictions for scoring callbacks.
     torch_load_kwargs : dict or None, default=None
@@ -226,6 +284,9 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         Column names, when X is a DataFrame with string column names.
     input_shape_ : tuple of int
         ``(C, H, W)`` of one image as the network sees it.
+    features_cached_ : bool
+        Whether the last ``fit`` trained the head on cached features of a
+        frozen body (see ``feature_cache``) rather than the whole network.
     n_epochs_ : int
         Epochs the last ``fit`` was planned to train (see ``min_steps``);
         early stopping may end it sooner (see ``history_``).
@@ -315,6 +376,7 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         "random_state": ["random_state"],
         "compile": ["boolean"],
         "mixed_precision": ["boolean"],
+        "feature_cache": ["boolean", StrOptions({"auto"})],
         "use_caching": ["boolean", StrOptions({"auto"})],
         "torch_load_kwargs": [dict, None],
     }
@@ -350,6 +412,7 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         random_state=None,
         compile=False,
         mixed_precision=False,
+        feature_cache="auto",
         use_caching="auto",
         torch_load_kwargs=None,
         **kwargs,
@@ -390,6 +453,7 @@ class CNNClassifier(ClassifierMixin, NeuralNet):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.mixed_precision = mixed_precision
+        self.feature_cache = feature_cache
 
     # -- skorch state kept out of the instance __dict__ -----------------------
     # scikit-learn requires __init__ to set nothing but parameters; skorch sets
@@ -618,7 +682,13 @@ or (n_samples, 1)
             Rows sum to 1; columns follow ``classes_``.
         """
         X = validate_fitted_input(self, X)
-        return super().predict_proba(self._to_dataset(X, None, training=False))
+        dataset = self._to_dataset(X, None, training=False)
+        shared = self._shared_features(dataset)
+        if shared is None:
+            return super().predict_proba(dataset)
+        features, split = shared
+        with self._head_only(split):
+            return super().predict_proba(features)
 
     def predict(self, X):
         """Most probable class label for each sample.
@@ -670,6 +740,21 @@ or (n_samples, 1)
             y, classes, estimator_name=type(self).__name__
         )
         self._set_class_statistics(np.bincount(y_encoded, minlength=len(self.classes_)))
+        self._learn_input_shape(X)
+        if (
+            self.input_kind_ == "pixels"
+            and X.ndim == 2
+            and self.input_shape is None
+            and not getattr(
+                resolve_module(self.module)[0], "takes_feature_vectors", False
+            )
+        ):
+            # 3: shown at the line of the user's code that called fit.
+            warn_if_rows_look_like_images(X.shape[1], stacklevel=3)
+        return self._to_dataset(X, y_encoded, training=True)
+
+    def _learn_input_shape(self, X):
+        """Set ``input_kind_`` and ``input_shape_`` from validated X."""
         self.input_kind_ = "paths" if X.dtype == object else "pixels"
         if self.input_kind_ == "paths":
             self.input_shape_ = path_image_shape(
@@ -680,10 +765,6 @@ or (n_samples, 1)
             )
         else:
             self.input_shape_ = infer_image_shape(X, self.input_shape)
-            if X.ndim == 2 and self.input_shape is None:
-                # 3: shown at the line of the user's code that called fit.
-                warn_if_rows_look_like_images(X.shape[1], stacklevel=3)
-        return self._to_dataset(X, y_encoded, training=True)
 
     def _prepare_next_partial_fit(self, X, y):
         """Validate a later ``partial_fit``'s X and y; return the data."""
@@ -716,19 +797,22 @@ or (n_samples, 1)
 
     def _to_dataset(self, X, y_encoded, *, training):
         """Validated X as a dataset, augmented only for training."""
-        normalization = None
-        if self.input_kind_ == "paths":
-            # Pretrained backbones expect their training data's statistics.
-            weights = self.get_params_for("module").get("weights")
-            normalization = input_normalization(
-                self.module, weights, in_channels=self.input_shape_[0]
-            )
         return to_dataset(
             X,
             y_encoded,
             image_shape=self.input_shape_,
             augment=self.augment if training else False,
-            normalization=normalization,
+            normalization=self._normalization(),
+        )
+
+    def _normalization(self):
+        """Per-channel ``(mean, std)`` of images read from paths, or ``None``."""
+        if self.input_kind_ != "paths":
+            return None
+        # Pretrained backbones expect their training data's statistics.
+        weights = self.get_params_for("module").get("weights")
+        return input_normalization(
+            self.module, weights, in_channels=self.input_shape_[0]
         )
 
     def _planned_epochs(self, n_samples):
@@ -802,6 +886,8 @@ or (n_samples, 1)
             kwargs["in_channels"] = self.input_shape_[0]
         if "num_classes" in accepted:
             kwargs["num_classes"] = len(self.classes_)
+        if "in_features" in accepted:
+            kwargs["in_features"] = math.prod(self.input_shape_)
         kwargs.update(self.get_params_for("module"))
         self.module_ = module_cls(**kwargs)
         return self
@@ -911,18 +997,216 @@ or (n_samples, 1)
         # small matrices, and the last bits of a sample's logits would then
         # depend on how many samples it was predicted with.
         X_batch, y_batch = batch
-        n_rows, target_rows = len(X_batch), self.batch_size
-        if training or target_rows <= n_rows:
+        n_rows = len(X_batch)
+        if training or self.batch_size <= n_rows:
             return super().evaluation_step(batch, training=training)
-        padding = X_batch.new_zeros((target_rows - n_rows, *X_batch.shape[1:]))
-        padded = (torch.cat([X_batch, padding]), y_batch)
+        padded = (_pad_rows(X_batch, self.batch_size), y_batch)
         return super().evaluation_step(padded, training=training)[:n_rows]
 
     def infer(self, x, **fit_params):
-        if not self.mixed_precision:
-            return super().infer(x, **fit_params)
-        device_type = torch.device(self.device).type
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            logits = super().infer(x, **fit_params)
+        # While the head trains (or predicts) on cached features, x holds
+        # them and only the head runs.
+        head = self.__dict__.get("_head")
+        with self._autocast():
+            if head is None:
+                logits = super().infer(x, **fit_params)
+            else:
+                logits = head(to_tensor(x, device=self.device))
         # The losses and the softmax of predict_proba work in float32.
-        return logits.float()
+        return logits.float() if self.mixed_precision else logits
+
+    def _set_training(self, training=True):
+        head = self.__dict__.get("_head")
+        if head is None:
+            return super()._set_training(training)
+        # Only the head runs on cached features; setting the mode of every
+        # layer of a frozen backbone at each step would cost more than the
+        # step itself.
+        for name in self._modules + self._criteria:
+            module = head if name == "module" else getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module):
+                module.train(training)
+        return None
+
+    def _autocast(self):
+        """``mixed_precision``'s autocast, or a context that does nothing."""
+        if not self.mixed_precision:
+            return contextlib.nullcontext()
+        device_type = torch.device(self.device).type
+        return torch.autocast(device_type=device_type, dtype=torch.bfloat16)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # X is the PreparedDataset that fit or partial_fit built, and the
+        # network exists: the one place both pass through before training.
+        self.features_cached_ = False
+        split = self._frozen_head_split(training=True)
+        features = None
+        if split is not None:
+            try:
+                features = self._training_features(X, split)
+            except NotCacheableError as error:
+                if _is_true(self.feature_cache):
+                    raise ValueError(
+                        f"feature_cache=True, but {error} Use feature_cache='auto' "
+                        "or False."
+                    ) from error
+        if features is None:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        self.features_cached_ = True
+        with self._head_only(split):
+            return super().fit_loop(features, y, epochs, **fit_params)
+
+    # -- frozen bodies: the head trains on features computed once ------------
+
+    def _frozen_head_split(self, *, training, warn=True):
+        """The network's frozen body and trainable head, when features may
+        be cached (see ``feature_cache``); else ``None``."""
+        if self.feature_cache is False or self.feature_cache is np.False_:
+            return None
+        required = _is_true(self.feature_cache)
+        split, reason = split_frozen_head(self.module_)
+        if split is None:
+            if required:
+                raise ValueError(
+                    "feature_cache=True needs a network whose only trainable "
+                    "layers form a final head after a frozen body (e.g. "
+                    f"module__freeze=True), but {reason}. Use "
+                    "feature_cache='auto' or False."
+                )
+            return None
+        if training and not (self.augment is False or self.augment is np.False_):
+            message = (
+                f"augment={self.augment!r} changes the training images every "
+                "epoch, so the frozen body runs on every image in every epoch "
+                "(the whole network trains as without a frozen body, only "
+                "slower than on cached features). For features computed once "
+                "per image, use augment=False; feature_cache=False silences "
+                "this warning."
+            )
+            if required:
+                raise ValueError(f"feature_cache=True, but {message}")
+            if warn:
+                warnings.warn(message, UserWarning, stacklevel=5)
+            return None
+        return split
+
+    def _features_fingerprint(self, split):
+        """What the frozen body's features depend on: weights and input."""
+        return body_fingerprint(
+            self.module_,
+            split,
+            self.input_kind_,
+            tuple(self.input_shape_),
+            self._normalization(),
+            bool(self.mixed_precision),
+        )
+
+    def _training_features(self, dataset, split):
+        """``dataset`` as features: shared ones, the rest computed once each."""
+        keys = row_keys(dataset.rows)
+        fingerprint = self._features_fingerprint(split)
+        table = _table_for(fingerprint)
+        index = table.find(keys) if table is not None else np.full(len(keys), -1)
+        missing = index < 0
+        if missing.any():
+            new_keys, first = np.unique(keys[missing], return_index=True)
+            rows = np.flatnonzero(missing)[first]
+            computed = self._compute_features(dataset.subset(rows), split)
+            new = FeatureTable(fingerprint, new_keys, computed)
+            offset = 0 if table is None else len(table)
+            index[missing] = offset + new.find(keys[missing])
+            stored = (
+                computed
+                if table is None
+                else np.concatenate([table.features, computed])
+            )
+        else:
+            stored = table.features
+        # Only the rows this fit uses, as a copy: a shared table may be a
+        # read-only memory map.
+        used, index = np.unique(index, return_inverse=True)
+        features = torch.from_numpy(np.ascontiguousarray(stored[used]))
+        return PreparedDataset(
+            FeatureRows(features, index, dataset.labels), dataset.labels, dataset.rows
+        )
+
+    def _compute_features(self, dataset, split):
+        """The frozen body's output for each sample of ``dataset``."""
+        sizes, features = [], []
+
+        def batches():
+            for X_batch, _ in self.get_iterator(dataset, training=False):
+                X_batch = to_tensor(X_batch, device=self.device)
+                sizes.append(len(X_batch))
+                # Padded as in prediction, so that features equal the
+                # body's output inside a predict_proba call bit for bit.
+                yield _pad_rows(X_batch, self.batch_size)
+
+        with self._autocast():
+            for batch in head_inputs(self.module_, split, batches()):
+                features.append(batch[: sizes[len(features)]].float().cpu())
+        return torch.cat(features).numpy()
+
+    def _shared_features(self, dataset):
+        """``(features, split)`` when a shared table holds every row of
+        ``dataset`` for this network's frozen body; else ``None``."""
+        if not active_feature_tables():
+            return None
+        split = self._frozen_head_split(training=False)
+        if split is None:
+            return None
+        table = _table_for(self._features_fingerprint(split))
+        if table is None:
+            return None
+        index = table.find(row_keys(dataset.rows))
+        if (index < 0).any():
+            return None
+        used, index = np.unique(index, return_inverse=True)
+        features = torch.from_numpy(np.ascontiguousarray(table.features[used]))
+        rows = FeatureRows(features, index, dataset.labels)
+        return PreparedDataset(rows, dataset.labels, dataset.rows), split
+
+    @contextlib.contextmanager
+    def _head_only(self, split):
+        """Inside the block, the network's input is features for its head."""
+        self.__dict__["_head"] = split.head
+        try:
+            yield
+        finally:
+            self.__dict__.pop("_head", None)
+
+    def _feature_table(self, X, classes, memory=None):
+        """Frozen-body features of every distinct row of X, or ``None``.
+
+        The body is built as ``fit`` builds it (same seed, so the same
+        weights); no label is used: ``classes`` only sizes the head. With a
+        ``joblib.Memory``, a table of the same body and rows is read from
+        its folder instead of computed.
+        """
+        self._check_params()
+        X, _ = validate_input(self, as_path_column(X), None, reset=True)
+        self.classes_ = check_classes(classes)
+        self._set_class_statistics(None)
+        self._learn_input_shape(X)
+        with seeded_torch(self.random_state, self.device):
+            self.initialize()
+        split = self._frozen_head_split(training=True, warn=False)
+        if split is None:
+            return None
+        dataset = self._to_dataset(X, None, training=False)
+        keys = row_keys(dataset.rows)
+        distinct, first = np.unique(keys, return_index=True)
+        fingerprint = self._features_fingerprint(split)
+
+        def compute():
+            features = self._compute_features(dataset.subset(first), split)
+            return FeatureTable(fingerprint, distinct, features)
+
+        try:
+            if memory is None:
+                return compute()
+            return memory.cache(cached_feature_table, ignore=["compute"])(
+                fingerprint, distinct, compute
+            )
+        except NotCacheableError:
+            return None

@@ -2,6 +2,7 @@
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -91,6 +92,31 @@ def main():
     default="simple_cnn",
     show_default=True,
     help="Network: 'simple_cnn' or a torchvision model name such as 'resnet18'.",
+)
+@click.option(
+    "--weights",
+    default=None,
+    metavar="PATH|NAME",
+    help="Pretrained weights of a torchvision --module: a state dict file, or a "
+    "torchvision weights name such as DEFAULT or IMAGENET1K_V1, read from the "
+    "torch hub cache ($TORCH_HOME/hub/checkpoints; never downloaded).",
+)
+@click.option(
+    "--freeze",
+    is_flag=True,
+    default=False,
+    help="Train only the new head of a torchvision --module. Its frozen body's "
+    "features are then computed once per image and shared by every fit "
+    "(augmentation is off unless --augment asks for it, which makes every fit "
+    "run the whole network).",
+)
+@click.option(
+    "--feature-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="With --freeze: also keep the frozen body's features in this folder, "
+    "so that another comparison on the same images reads them from disk.",
 )
 @click.option(
     "--image-size",
@@ -203,6 +229,9 @@ def compare(
     min_steps,
     augment,
     module,
+    weights,
+    freeze,
+    feature_cache,
     image_size,
     device,
     n_jobs,
@@ -228,6 +257,7 @@ def compare(
     # Options are checked before anything heavy (data, scikit-learn, PyTorch)
     # is imported, so that a typo fails at once.
     prior = _parse_class_prior(class_prior)
+    _check_backbone_options(module, weights, freeze, feature_cache)
     chosen = _parse_strategies(strategies)
     ratio, wanted = _parse_imbalance(data, ratio, positive)
     # The worker processes import PyTorch while this one does the same and
@@ -244,7 +274,8 @@ def compare(
     )
 
     if augment is None:
-        augment = default_augment(input_shape)
+        # A frozen body's features are computed once only without it.
+        augment = False if freeze else default_augment(input_shape)
     if epochs is None:
         epochs = default_max_epochs(len(y), augment=augment)
     estimator = _classifier(
@@ -256,6 +287,8 @@ def compare(
         device,
         image_size,
         random_state,
+        weights=weights,
+        freeze=freeze,
     )
     labels, counts = np.unique(y, return_counts=True)
     click.echo(
@@ -301,6 +334,7 @@ def compare(
             n_repeats=repeats,
             pos_label=pos_label,
             ensemble=ensemble,
+            memory=feature_cache,
         )
     except (ValueError, ImportError, ConnectionError, TimeoutError) as error:
         # Also an unreachable --scheduler, or one without workers.
@@ -462,12 +496,54 @@ def _load_folder(data, skip_bad_images):
     return X, y
 
 
+def _check_backbone_options(module, weights, freeze, feature_cache):
+    """Refuse --weights/--freeze without a torchvision module; warn on random
+    frozen weights."""
+    backbone = module.lower() != "simple_cnn"
+    for name, value in (("--weights", weights), ("--freeze", freeze or None)):
+        if value is not None and not backbone:
+            raise click.BadParameter(
+                f"{name} applies to a torchvision --module such as resnet18; "
+                f"got --module {module}.",
+                param_hint=name,
+            )
+    if feature_cache is not None and not freeze:
+        raise click.BadParameter(
+            "--feature-cache keeps a frozen body's features; add --freeze.",
+            param_hint="--feature-cache",
+        )
+    if freeze and weights is None:
+        # Said here once, rather than by every network this process builds.
+        warnings.filterwarnings("ignore", "freeze=True without pretrained weights")
+        click.echo(
+            f"warning: --freeze without --weights: the frozen body of {module} "
+            "keeps its random weights, so only the head trains, on random "
+            "features. Pass --weights DEFAULT (from the torch hub cache) or a "
+            "state dict file.",
+            err=True,
+        )
+
+
 def _classifier(
-    module, input_shape, epochs, min_steps, augment, device, image_size, random_state
+    module,
+    input_shape,
+    epochs,
+    min_steps,
+    augment,
+    device,
+    image_size,
+    random_state,
+    *,
+    weights=None,
+    freeze=False,
 ):
     from ._classifier import CNNClassifier
 
     extra = {} if image_size is None else {"image_size": image_size}
+    if weights is not None:
+        extra["module__weights"] = weights
+    if freeze:
+        extra["module__freeze"] = True
     try:
         return CNNClassifier(
             module=module,

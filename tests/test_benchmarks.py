@@ -254,3 +254,17 @@ def test_bench_long_tailed_quick_tabulates_every_method(tmp_path):
     runs = (tmp_path / "long_tailed.csv").read_text().splitlines()
     assert runs[0].startswith("study,seed,method,n_train,macro_f1,balanced_accuracy")
     assert len(runs) == 1 + 8 + 4
+
+
+def test_bench_frozen_features_quick_times_every_arm(tmp_path):
+    run_quick("bench_frozen_features.py", tmp_path)
+    text = (tmp_path / "frozen_features.md").read_text()
+    common_header_checks(text, "bench_frozen_features.py")
+    ratio = re.search(r"\(aim: at most 1.5", text)
+    assert ratio is not None
+    speedup = re.search(rf"\*\*({NUMBER})x\*\* \(aim: at least 20x\)", text)
+    assert speedup is not None and float(speedup.group(1)) > 1
+    assert "the warm run gave the same table as the cold one: True" in text
+    assert re.search(r"^\| 200 \| 0\.4 \| \d+ \|$", text, re.M), text
+    row = (tmp_path / "frozen_features.csv").read_text().splitlines()
+    assert row[0].startswith("forward,")

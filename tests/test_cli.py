@@ -205,6 +205,9 @@ def test_strategies_command_lists_every_strategy():
         (["--class-prior", "2"], "is not 'balanced', 'train' or a share"),
         (["--class-prior", "even"], "is not 'balanced', 'train' or a share"),
         (["--repeats", "0"], "Invalid value for '--repeats'"),
+        (["--freeze"], "--freeze applies to a torchvision --module"),
+        (["--weights", "DEFAULT"], "--weights applies to a torchvision --module"),
+        (["--feature-cache", "cache"], "add --freeze"),
     ],
 )
 def test_bad_options_fail_with_a_message(args, message, tmp_path):
@@ -267,3 +270,49 @@ def test_summary_says_when_no_strategy_beat_plain():
     text = _summary(StrategyReport(table, table, metadata=metadata))
     assert "No strategy beat plain significantly (plain: f1 0.000 ± 0.000)." in text
     assert "statistically tied with it: oversample" in text
+
+
+@pytest.mark.filterwarnings("ignore:freeze=True without pretrained weights")
+def test_frozen_backbone_features_once_and_on_disk(tmp_path):
+    import torch
+    import torchvision
+
+    folder = _digit_folder(tmp_path / "data")
+    weights = tmp_path / "resnet18.pt"
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), weights)
+    cache = tmp_path / "features"
+    common = [
+        "compare",
+        *TINY,
+        "--data",
+        str(folder),
+        "--image-size",
+        "16",
+        "--module",
+        "resnet18",
+        "--freeze",
+        "--strategies",
+        "plain,class_weight",
+    ]
+    result = run(
+        *common,
+        "--weights",
+        str(weights),
+        "--feature-cache",
+        str(cache),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "augmentation off" in result.output
+    assert "warning: --freeze without --weights" not in result.output
+    shared = StrategyReport.load(tmp_path / "out").metadata["shared_features"]
+    assert shared["n_images"] == 40 and shared["shape"] == [512]
+    assert any(cache.rglob("output.pkl"))  # joblib.Memory's stored table
+
+    result = run(*common, "--out", str(tmp_path / "random"))
+    assert result.exit_code == 0, result.output
+    assert "warning: --freeze without --weights: the frozen body of resnet18" in (
+        result.output
+    )

@@ -329,3 +329,28 @@ def test_killed_worker_its_fits_rerun_and_the_table_is_the_same(
     # The nanny replaced the killed worker process.
     client.wait_for_workers(2, timeout=60)
     assert pids[killed[0]] not in client.run(os.getpid).values()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:freeze=True without pretrained weights")
+def test_frozen_backbone_features_are_shared_with_dask_workers(cluster):
+    from skimbal import CNNClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 200, (60, 3 * 16 * 16)).astype(np.uint8)
+    y = np.r_[np.zeros(48, int), np.ones(12, int)]
+    clf = CNNClassifier(
+        module="resnet18",
+        module__freeze=True,
+        input_shape=(3, 16, 16),
+        max_epochs=2,
+        min_steps=0,
+        batch_size=16,
+        random_state=0,
+    )
+    local = compare(X, y, clf, backend="threading", n_jobs=1)
+    remote = compare(X, y, clf, backend="dask", scheduler=cluster.scheduler_address)
+    assert remote.metadata["shared_features"]["n_images"] == 60
+    np.testing.assert_array_equal(local.table["f1_mean"], remote.table["f1_mean"])
+    member = remote.best_estimator_.estimator_.estimators_[0][-1]
+    assert member.features_cached_

@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .. import __version__
+from .._feature_cache import check_feature_memory
 from ..metrics import check_class_prior, describe_class_prior, minority_class
 from ._backend import check_backend, parallel_backend
 from ._budget import step_budget
@@ -27,6 +28,7 @@ from ._predictions import predictions_to_plot
 from ._report import StrategyReport
 from ._scoring import table_scorers
 from ._selection import ALPHA, TIE_TOLERANCE, rank_strategies, test_and_choose
+from ._shared_features import shared_feature_table
 from ._strategies import THRESHOLD_TUNING, _requested, named_strategy_grid
 from ._validation import check_folds
 
@@ -55,6 +57,7 @@ def compare_strategies(
     scheduler=None,
     progress=False,
     predictions=True,
+    memory=None,
 ):
     """Cross-validate every imbalance strategy on the same folds; hand back the best.
 
@@ -176,6 +179,17 @@ def compare_strategies(
         Keep the out-of-fold predictions (first repeat) of the chosen,
         top-scoring and plain strategies in the report, for its
         precision-recall curves and confusion matrices. They cost no fits.
+    memory : None, str, os.PathLike or joblib.Memory, default=None
+        Where the features of a frozen backbone are also kept on disk (a
+        folder, or a ``joblib.Memory``), so that another comparison on the
+        same images with the same body reads them rather than computing
+        them. Whatever this is, a :class:`~skimbal.CNNClassifier` whose
+        network has a frozen body (``module__freeze=True``; see its
+        ``feature_cache``) gets its body's features computed once, before
+        any fit, for every distinct image of X, without labels, and every
+        candidate and fold trains and scores only the head on them: the
+        same results, to float precision, as running the whole network
+        in each fit, at the cost of about one pass over the images.
 
     Returns
     -------
@@ -265,6 +279,7 @@ def compare_strategies(
     pos_label = resolve_pos_label(y, pos_label)
     class_prior = check_class_prior(class_prior, classes, pos_label=pos_label)
     _check_options(n_repeats, alpha, tie_tolerance, tune_threshold, refit, ensemble, cv)
+    memory = check_feature_memory(memory)
     scorers, rank_metric = table_scorers(binary, pos_label, class_prior, scoring)
     tune = bool(tune_threshold) and binary
     clf = _base_classifier(estimator, X, random_state)
@@ -283,6 +298,10 @@ def compare_strategies(
         [("sampler", "passthrough"), ("clf", clone(clf).set_params(**budget))]
     )
     n_splits = len(splits)
+    # A frozen body's features, once for every fit (no label is used).
+    feature_table = shared_feature_table(
+        pipeline.named_steps["clf"], X, classes, memory
+    )
     # The fold models are the model handed back: keep them until the choice.
     keep_models = bool(refit and ensemble)
     with progress_bar(
@@ -293,7 +312,8 @@ def compare_strategies(
             n_jobs=n_jobs,
             scheduler=scheduler,
             # Every fit needs X, y and its rows: on Dask, sent once to all.
-            scatter=[X, y, *splits],
+            scatter=[X, y, *splits]
+            + ([] if feature_table is None else [feature_table]),
         ) as jobs:
             results = run_fits(
                 pipeline,
@@ -307,6 +327,7 @@ def compare_strategies(
                 # slowest fit before the next chunk starts.
                 chunk_size=chunk_size_for(jobs, n_splits) if progress else None,
                 keep_models=keep_models,
+                feature_table=feature_table,
             )
         if all(fit.error for fits in results for fit in fits):
             raise ValueError(
@@ -397,6 +418,13 @@ def compare_strategies(
         "alpha": alpha,
         "tie_tolerance": tie_tolerance,
         "n_candidates": len(candidates),
+        "shared_features": None
+        if feature_table is None
+        else {
+            "n_images": len(feature_table),
+            "shape": list(feature_table.features.shape[1:]),
+            "megabytes": round(feature_table.nbytes / 2**20, 1),
+        },
         "estimator": _describe_estimator(clf),
         "backend": backend,
         "n_jobs": n_jobs,

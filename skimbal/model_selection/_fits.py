@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._feature_cache import shared_feature_tables
 from .._parallel import apply_worker_torch_threads
 from .._sklearn_private import _safe_indexing
 from .._workers import local_worker_count
@@ -115,6 +116,7 @@ def run_fits(
     on_progress=None,
     chunk_size=None,
     keep_models=False,
+    feature_table=None,
 ):
     """Fit every candidate on every split; return their predictions.
 
@@ -139,6 +141,9 @@ def run_fits(
     keep_models : bool, default=False
         Also return each fitted model (``FitResult.model``), e.g. to hand
         the fold models back as an ensemble.
+    feature_table : FeatureTable or None, default=None
+        Frozen-body features of X's rows, shared by every fit (see
+        ``_shared_features``); scatter it to Dask workers with X.
 
     Returns
     -------
@@ -157,7 +162,9 @@ def run_fits(
 
         def step(chunk=chunk):
             return Parallel(n_jobs=n_jobs)(
-                delayed(_fit_and_predict)(pipeline, params, X, y, split, keep_models)
+                delayed(_fit_and_predict)(
+                    pipeline, params, X, y, split, keep_models, feature_table
+                )
                 for params in chunk
                 for split in splits
             )
@@ -170,23 +177,31 @@ def run_fits(
     return results
 
 
-def _fit_and_predict(pipeline, params, X, y, split, keep_model=False):
+def _fit_and_predict(
+    pipeline, params, X, y, split, keep_model=False, feature_table=None
+):
     # A Dask worker thread that trained before its count was set keeps the
     # old one; catch it up here, in the thread that trains.
     apply_worker_torch_threads()
     start = time.perf_counter()
     try:
-        model = clone(pipeline).set_params(**params)
-        model.fit(_safe_indexing(X, split.fit), y[split.fit])
-        fit_time = time.perf_counter() - start
-        holdout = (
-            model.predict_proba(_safe_indexing(X, split.holdout))
-            if len(split.holdout)
-            else None
-        )
-        test = model.predict_proba(_safe_indexing(X, split.test))
+        with shared_feature_tables([feature_table]):
+            return _timed_fit(pipeline, params, X, y, split, keep_model, start)
     except Exception as error:  # reported in the table, like GridSearchCV's
         return FitResult(error=_last_line(error))
+
+
+def _timed_fit(pipeline, params, X, y, split, keep_model, start):
+    """Fit one candidate on one split; its predictions (and model)."""
+    model = clone(pipeline).set_params(**params)
+    model.fit(_safe_indexing(X, split.fit), y[split.fit])
+    fit_time = time.perf_counter() - start
+    holdout = (
+        model.predict_proba(_safe_indexing(X, split.holdout))
+        if len(split.holdout)
+        else None
+    )
+    test = model.predict_proba(_safe_indexing(X, split.test))
     return FitResult(
         holdout,
         test,

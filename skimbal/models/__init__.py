@@ -1,5 +1,6 @@
 """Networks: the default :class:`SimpleCNN` and torchvision backbones."""
 
+from ._heads import LinearHead, MLPHead
 from ._simple_cnn import SimpleCNN
 from ._torchvision import (
     IMAGENET_MEAN,
@@ -12,6 +13,8 @@ from ._torchvision import (
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "LinearHead",
+    "MLPHead",
     "SimpleCNN",
     "TorchvisionBackbone",
     "backbone_normalization",

@@ -12,6 +12,9 @@ from ._torchvision import (
 
 __all__ = ["default_image_size", "input_normalization", "resolve_module"]
 
+#: Names of the heads for feature vectors (skimbal.models._heads).
+_HEADS = {"linear": "LinearHead", "mlp": "MLPHead"}
+
 
 def resolve_module(module):
     """Return the network class for ``module`` and its default arguments.
@@ -19,7 +22,9 @@ def resolve_module(module):
     Parameters
     ----------
     module : str, nn.Module subclass or nn.Module instance
-        ``"simple_cnn"`` for :class:`~skimbal.models.SimpleCNN`; the name of
+        ``"simple_cnn"`` for :class:`~skimbal.models.SimpleCNN`; ``"linear"``
+        or ``"mlp"`` for :class:`~skimbal.models.LinearHead` or
+        :class:`~skimbal.models.MLPHead` (feature vectors); the name of
         a torchvision classification model (``"resnet18"``, ``"vgg16"``,
         ..., case-insensitive) for :class:`TorchvisionBackbone`; or a
         module class or instance, returned as is (an instance as its class).
@@ -64,14 +69,19 @@ def resolve_module(module):
             from ._simple_cnn import SimpleCNN
 
             return SimpleCNN, {}
+        if key in _HEADS:
+            from . import _heads
+
+            return getattr(_heads, _HEADS[key]), {}
         names = classification_model_names()
         if key in names:
             return TorchvisionBackbone, {"name": key}
-        close = difflib.get_close_matches(key, ("simple_cnn", *names), n=5)
+        close = difflib.get_close_matches(key, ("simple_cnn", *_HEADS, *names), n=5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(
             f"module={module!r} is not a known network.{hint} Use 'simple_cnn', "
-            "a torchvision classification model name (list them with "
+            "'linear' or 'mlp' (heads for feature vectors), a torchvision "
+            "classification model name (list them with "
             "skimbal.models.classification_model_names()), or an nn.Module "
             "subclass."
         )
@@ -87,9 +97,9 @@ def resolve_module(module):
 
 
 def _names_torchvision_model(module):
-    # Any other name than "simple_cnn" is meant as a torchvision model;
+    # Any other name than ours is meant as a torchvision model;
     # resolve_module rejects the unknown ones.
-    return isinstance(module, str) and module.lower() != "simple_cnn"
+    return isinstance(module, str) and module.lower() not in ("simple_cnn", *_HEADS)
 
 
 def default_image_size(module):
