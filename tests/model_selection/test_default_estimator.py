@@ -69,7 +69,7 @@ def test_more_epochs_only_while_they_stay_under_1000_steps(n_samples):
 def test_cli_default_epochs_follow_the_data_size(monkeypatch, tmp_path):
     seen = {}
 
-    def record(*args):
+    def record(*args, **kwargs):
         seen["epochs"] = args[2]
         raise SystemExit(0)
 
@@ -85,7 +85,7 @@ def test_cli_default_epochs_follow_the_data_size(monkeypatch, tmp_path):
 def test_cli_augment_flag_overrides_the_default(flag, expected, monkeypatch):
     seen = {}
 
-    def record(*args):
+    def record(*args, **kwargs):
         seen["augment"], seen["epochs"] = args[4], args[2]
         raise SystemExit(0)
 
