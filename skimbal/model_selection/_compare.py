@@ -92,9 +92,10 @@ def compare_strategies(
         ``input_shape`` is guessed from the row width: ``(1, s, s)`` for
         ``s * s`` features, ``(3, s, s)`` for ``3 * s * s``. On pixel images
         at least 16 pixels a side it augments them with a random affine map
-        (``augment=True``) and trains up to 20 epochs rather than 10 (see
-        ``_default_estimator``); on MNIST at 1:100 the best strategy's test
-        F1 rose from 0.86 to 0.91 (``benchmarks/README.md``). A
+        (``augment=True``) and trains about 1,000 steps (up to 40 epochs)
+        rather than 10 epochs (see ``_default_estimator``); on MNIST at
+        1:100 that lifted the returned model's test F1 (``benchmarks/README.md``,
+        "Trusted model"). A
         :class:`~skimbal.CNNClassifier` without early stopping trains for a
         budget of optimisation *steps*, the same for every strategy:
         ``max_epochs`` epochs over an un-resampled training set (at least

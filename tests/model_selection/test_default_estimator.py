@@ -62,8 +62,10 @@ def test_more_epochs_only_while_they_stay_under_1000_steps(n_samples):
         assert epochs * batches <= 1000  # the extra epochs stay cheap
     if 10 * batches >= 1000:
         assert epochs == 10  # large data: as long as CNNClassifier's default
-    if 20 * batches <= 1000:
-        assert epochs == 20
+    if DEFAULT_MAX_EPOCHS * batches <= 1000:
+        assert epochs == DEFAULT_MAX_EPOCHS
+    else:  # as many epochs as fit in 1,000 steps
+        assert (epochs + 1) * batches > 1000 or epochs == 10
 
 
 def test_cli_default_epochs_follow_the_data_size(monkeypatch, tmp_path):
@@ -96,4 +98,4 @@ def test_cli_augment_flag_overrides_the_default(flag, expected, monkeypatch):
     flags = [] if flag is None else ["--augment" if flag else "--no-augment"]
     CliRunner().invoke(cli.main, ["compare", *flags])
     assert seen["augment"] is expected
-    assert seen["epochs"] == (20 if expected else 10)
+    assert seen["epochs"] == (DEFAULT_MAX_EPOCHS if expected else 10)
