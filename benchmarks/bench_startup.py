@@ -11,11 +11,12 @@ Cases:
 - ``help``: ``skimbal --help`` and ``skimbal compare --help``.
 - ``issue``: the comparison of issue #18 as a command: every strategy on the
   8 x 8 digits, odd digits rare at 1:40 (913 samples), 8 epochs, 3 folds:
-  16 candidates x 3 folds = 48 fits, and the refit of the chosen one.
+  16 candidates x 3 folds = 48 fits (the chosen strategy's fold models are
+  the model handed back: no refit).
 - ``readme``: the README's ``skimbal compare`` (every strategy, digits at
-  1:50, 5 folds, 10 epochs: 80 fits and the refit).
+  1:50, 5 folds, 10 epochs: 80 fits).
 - ``mnist``: MNIST 5k (28 x 28, odd digits rare at 1:10), 5 one-candidate
-  strategies, 3 folds: 15 fits and the refit.
+  strategies, 3 folds: 15 fits.
 
 Arms of the comparisons: ``n_jobs=1`` (fits in the command's process, PyTorch
 on every core), ``n_jobs=2`` (two loky worker processes, one PyTorch thread
