@@ -6,6 +6,22 @@ import torch
 from skimbal import CNNClassifier
 from skimbal.datasets import load_digits_images, make_imbalanced
 
+#: The longest tests (the docs build alone is about 2 minutes, each benchmark's
+#: --quick run 5-20 s): run first.
+LONGEST_FIRST = ("tests/test_docs.py", "tests/test_benchmarks.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    # With `-n auto` (pytest-xdist hands out tests in this order) the long ones
+    # then start at once instead of last, and the workers finish together.
+    def rank(item):
+        for i, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread():
