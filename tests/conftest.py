@@ -1,5 +1,6 @@
 """Shared fixtures: one seeded torch thread for every test; small data, tiny net."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -39,6 +40,19 @@ def _one_torch_thread():
 def _seed_torch():
     # Each test starts from the same global torch random state.
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    """60 RGB 16x16 images as pixel rows, 12 of them (the rare class) brighter on top.
+
+    Small enough for a frozen ResNet18 body (the frozen-feature tests).
+    """
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 200, (60, 3, 16, 16)).astype(np.uint8)
+    y = np.r_[np.zeros(48, int), np.ones(12, int)]
+    X[y == 1, :, :8] += 55
+    return X.reshape(60, -1), y
 
 
 @pytest.fixture(scope="session")

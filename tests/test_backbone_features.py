@@ -15,14 +15,6 @@ pytestmark = pytest.mark.filterwarnings(
 SHAPE = (3, 16, 16)
 
 
-@pytest.fixture(scope="module")
-def pixels():
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 200, (60, *SHAPE)).astype(np.uint8)
-    y = np.r_[np.zeros(48, int), np.ones(12, int)]
-    X[y == 1, :, :8] += 55
-    return X.reshape(60, -1), y
-
 
 def features(**params):
     return BackboneFeatures(input_shape=SHAPE, random_state=0, **params)

@@ -20,15 +20,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-@pytest.fixture(scope="module")
-def pixels():
-    """60 RGB 16x16 images, 12 of them (the rare class) brighter on top."""
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 200, (60, *SHAPE)).astype(np.uint8)
-    y = np.r_[np.zeros(48, int), np.ones(12, int)]
-    X[y == 1, :, :8] += 55
-    return X.reshape(60, -1), y
-
 
 def frozen(**params):
     params = {

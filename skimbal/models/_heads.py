@@ -4,13 +4,9 @@ import numbers
 
 from torch import nn
 
+from ._torchvision import _check_positive_int
+
 __all__ = ["LinearHead", "MLPHead"]
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {name}={value!r}.")
-    return int(value)
 
 
 class LinearHead(nn.Module):
