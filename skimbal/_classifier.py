@@ -1189,7 +1189,13 @@ or (n_samples, 1)
         self._set_class_statistics(None)
         self._learn_input_shape(X)
         with seeded_torch(self.random_state, self.device):
-            self.initialize()
+            # The network only, built as initialize() builds it (callbacks,
+            # then module: same seed, same weights). Not the optimizer: the
+            # first PyTorch optimizer imports torch._dynamo, a second before
+            # any fit of a comparison could start (#18).
+            self._initialize_virtual_params()
+            self._initialize_callbacks()
+            self._initialize_module()
         split = self._frozen_head_split(training=True, warn=False)
         if split is None:
             return None

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from PIL import Image
 from sklearn.utils.validation import validate_data
-from torchvision.transforms import v2
 
 __all__ = [
     "MAX_IMAGE_PIXELS",
@@ -630,6 +629,10 @@ def make_image_transform(*, image_size, channels, mean=None, std=None, augment=F
             f"mean={mean!r}, std={std!r}."
         )
     check_augment(augment)
+    # Imported here: torchvision's import pulls in torch._dynamo (about 1 s),
+    # which pixel arrays never need (#18).
+    from torchvision.transforms import v2
+
     steps = [_ConvertMode("L" if channels == 1 else "RGB"), v2.Resize(size)]
     if augment is True or augment is np.True_:
         steps += [

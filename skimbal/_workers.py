@@ -9,24 +9,62 @@ imports the same libraries and loads the data. joblib keeps the workers
 (its executor is reused by every ``Parallel`` call with the same number of
 workers and settings), so the fits start on warm processes.
 
+On Linux the ``skimbal`` command goes further (:func:`use_fork_server`):
+loky forks its workers from a *fork server*, a process that imports those
+libraries once, while the command imports them too, and never trains.
+Each worker then starts in milliseconds with everything imported, instead
+of importing PyTorch itself on the cores the command needs.
+
 This module imports nothing heavy: it is used before the command line has
 imported anything but click.
 """
 
 import os
+import sys
 import threading
 
-__all__ = ["LocalWorkers", "start_local_workers"]
+__all__ = [
+    "LocalWorkers",
+    "local_worker_count",
+    "start_local_workers",
+    "stop_local_workers",
+    "use_fork_server",
+]
+
+#: What a fit imports: unpickling a candidate pipeline (imbalanced-learn,
+#: the samplers, skimbal's classifier, PyTorch, skorch) and training it
+#: (PyTorch's first optimizer imports ``torch._dynamo``, about 1 s).
+FIT_IMPORTS = (
+    "imblearn.pipeline",
+    "skimbal.losses",
+    "skimbal._classifier",
+    "skimbal.model_selection._fits",
+    "skimbal.model_selection._strategies",
+    "torch._dynamo",
+)
+
+#: Thread-count variables joblib sets for its loky workers (see
+#: ``joblib._parallel_backends.ParallelBackendBase.MAX_NUM_THREADS_VARS``).
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+#: Process id of the fork server :func:`use_fork_server` started, or None.
+_fork_server_pid = None
 
 
 def _import_what_a_fit_needs():
-    """Run in each worker: import the modules that unpickling a fit imports."""
-    import imblearn.pipeline  # noqa: F401  (every candidate is such a pipeline)
+    """Run in each worker: import the modules that a fit imports."""
+    import importlib
 
-    from . import losses  # noqa: F401
-    from ._classifier import CNNClassifier  # noqa: F401  (PyTorch, skorch)
-    from .model_selection import _fits, _strategies  # noqa: F401  (samplers)
-
+    for name in FIT_IMPORTS:
+        importlib.import_module(name)
     return os.getpid()
 
 
@@ -46,12 +84,16 @@ class LocalWorkers:
         :meth:`wait` returns, and when the start failed).
     error : BaseException or None
         Why the start failed; the fits then start their workers themselves.
+    fork_server : bool
+        Whether loky forks the workers from a fork server
+        (:func:`use_fork_server`).
     """
 
     def __init__(self, n_jobs):
         self.n_jobs = n_jobs
         self.pids = []
         self.error = None
+        self.fork_server = False
         self._thread = threading.Thread(
             target=self._start, name="skimbal-start-workers", daemon=True
         )
@@ -80,7 +122,7 @@ class LocalWorkers:
         return self
 
 
-def start_local_workers(n_jobs, n_fits=None):
+def start_local_workers(n_jobs, n_fits=None, *, fork_server=False):
     """Start ``n_jobs`` loky workers in the background, when it pays.
 
     Parameters
@@ -89,6 +131,10 @@ def start_local_workers(n_jobs, n_fits=None):
         joblib's ``n_jobs`` of the coming fits (-1: one per core).
     n_fits : int or None, default=None
         Fits to come, when known: no more workers than fits are started.
+    fork_server : bool, default=False
+        Fork the workers from a fork server (:func:`use_fork_server`) where
+        the platform has one: for a command line's own process only, before
+        it imports PyTorch.
 
     Returns
     -------
@@ -109,8 +155,134 @@ def start_local_workers(n_jobs, n_fits=None):
     if workers <= 1:
         return None
     handle = LocalWorkers(workers)
+    if fork_server:
+        handle.fork_server = use_fork_server(workers)
     handle._thread.start()
     return handle
+
+
+def use_fork_server(n_workers):
+    """Have loky fork this process's workers from a fork server (Linux).
+
+    The server is a fresh interpreter that imports :data:`FIT_IMPORTS`
+    once and never trains (forking a process that has run PyTorch's thread
+    pool is unsafe). It starts now and imports while this process goes on;
+    every loky worker is then forked from it, ready in milliseconds, instead
+    of starting an interpreter and importing PyTorch on its own.
+
+    PyTorch reads its thread count when it is imported, so the server
+    starts with the thread limits joblib gives each of ``n_workers`` loky
+    workers (``cores // n_workers``, or the caller's own ``OMP_NUM_THREADS``
+    and friends): its workers train, and compute, exactly as spawned ones
+    do. This process's environment is restored at once; call this before
+    the process imports PyTorch, and before it starts threads that might.
+
+    For a command line's own process only: loky's start method is
+    process-wide, and a forked worker runs the main module again as
+    ``__mp_main__`` (as ``spawn`` does), which a script without the
+    ``if __name__ == "__main__":`` guard does not survive.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes that will run at the same time.
+
+    Returns
+    -------
+    used : bool
+        ``False`` (and nothing changed) where there is no fork server (not
+        Linux) or loky's start method was chosen already.
+    """
+    global _fork_server_pid
+    import multiprocessing
+
+    if sys.platform != "linux" or "forkserver" not in (
+        multiprocessing.get_all_start_methods()
+    ):
+        return False
+    from joblib.externals.loky import cpu_count
+    from joblib.externals.loky.backend import context as loky_context
+
+    if loky_context.get_start_method() is not None:
+        return False
+    from multiprocessing import forkserver
+
+    threads = str(max(1, cpu_count() // max(1, int(n_workers))))
+    limits = {name: os.environ.get(name, threads) for name in THREAD_VARIABLES}
+    saved = {name: os.environ.get(name) for name in limits}
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        list(FIT_IMPORTS)
+    )
+    os.environ.update(limits)
+    try:
+        forkserver.ensure_running()  # spawns the server; does not wait for it
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    _fork_server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    loky_context.set_start_method("forkserver")
+    return True
+
+
+def stop_local_workers():
+    """Shut joblib's loky workers down now and wait until they have exited.
+
+    A command that ends with its workers still running makes whoever reads
+    its output (``skimbal compare | tee log``, a test harness) wait for them
+    to notice; they hold its standard output open. The fork server started
+    by :func:`use_fork_server` is ended too: left to notice the end of its
+    parent, it would spend a second tearing its interpreter down, with the
+    command's output still open. Does nothing when joblib was never
+    imported.
+
+    Returns
+    -------
+    stopped : bool
+        Whether there were running workers to stop.
+
+    Examples
+    --------
+    >>> from joblib import Parallel, delayed
+    >>> from skimbal._workers import stop_local_workers
+    >>> Parallel(n_jobs=2)(delayed(abs)(i) for i in (-1, -2))
+    [1, 2]
+    >>> stop_local_workers(), stop_local_workers()
+    (True, False)
+    """
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None)  # loky's process-wide one
+    flags = getattr(executor, "_flags", None)
+    stopped = executor is not None and not getattr(flags, "shutdown", False)
+    if stopped:
+        executor.shutdown(wait=True)
+    _stop_fork_server()
+    return stopped
+
+
+def _stop_fork_server():
+    """End the fork server this process started, at once (it holds no state)."""
+    global _fork_server_pid
+    pid, _fork_server_pid = _fork_server_pid, None
+    if pid is None:
+        return
+    import signal
+    from multiprocessing import forkserver
+
+    try:
+        os.kill(pid, signal.SIGTERM)  # Python's default: end, no teardown
+    except ProcessLookupError:
+        pass
+    server = forkserver._forkserver
+    if getattr(server, "_forkserver_pid", None) == pid and hasattr(server, "_stop"):
+        server._stop()  # reaps it and forgets it: a later start makes a new one
+        return
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already
+        pass
 
 
 def local_worker_count(n_jobs, n_fits=None):

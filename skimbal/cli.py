@@ -1,6 +1,9 @@
 """The ``skimbal`` command line: ``skimbal compare`` and friends."""
 
+import atexit
 import os
+import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -10,7 +13,7 @@ import numpy as np
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 #: Every strategy fits the default run's budget (measured figures: README).
 DEFAULT_STRATEGIES = "all"
@@ -25,6 +28,73 @@ BUILTIN_DATA = ("digits", "mnist")
 @click.version_option(__version__, prog_name="skimbal")
 def main():
     """skimbal: imbalanced image classification with CNNs, the scikit-learn way."""
+
+
+class _CommandProcess:
+    """``click``'s context object when the process is the ``skimbal`` command.
+
+    :func:`run` passes it; a command invoked any other way (``main(...)``
+    from Python, click's test runner) finds ``None`` and leaves the
+    process's global settings alone.
+    """
+
+
+def run(args=None):
+    """Run the ``skimbal`` command line and end the process (its entry point).
+
+    What ``skimbal`` and ``python -m skimbal`` call. Unlike calling
+    :func:`main` from Python, the process is the command's own: the
+    comparison may fork its workers from a fork server (Linux, see
+    ``skimbal._workers``), and the process ends without tearing the
+    interpreter down, which takes about a second once PyTorch, scikit-learn
+    and skorch are imported. Before it ends, the loky workers are shut down
+    and waited for, ``atexit`` handlers run and the standard streams are
+    flushed, as at a normal exit.
+
+    Parameters
+    ----------
+    args : list of str, default=None
+        The arguments; ``None`` takes ``sys.argv[1:]``.
+
+    Examples
+    --------
+    From a shell::
+
+        skimbal compare --help
+    """
+    try:
+        main.main(args=args, obj=_CommandProcess())
+    except SystemExit as done:  # click's standalone mode always ends so
+        code = done.code
+    else:  # pragma: no cover - standalone click raises SystemExit
+        code = 0
+    _exit_now(code)
+
+
+def _exit_now(code):
+    """Exit with ``code`` (as ``sys.exit`` takes it) without the teardown."""
+    from ._workers import stop_local_workers
+
+    stop_local_workers()
+    others = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon
+    ]
+    if others:  # a normal exit waits for them; so do we
+        sys.exit(code)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a reader that went away
+            pass
+    os._exit(code)
 
 
 @main.command()
@@ -262,7 +332,10 @@ def compare(
     ratio, wanted = _parse_imbalance(data, ratio, positive)
     # The worker processes import PyTorch while this one does the same and
     # loads the data, rather than after it (#18).
-    workers = _start_workers(backend, n_jobs, chosen, cv, repeats)
+    command = isinstance(click.get_current_context().find_root().obj, _CommandProcess)
+    workers = _start_workers(
+        backend, n_jobs, chosen, cv, repeats, fork_server=command
+    )
     from .model_selection import compare_strategies
 
     X, y, input_shape, description, pos_label = _load(
@@ -387,7 +460,7 @@ def _parse_strategies(text):
     return names
 
 
-def _start_workers(backend, n_jobs, strategies, cv, repeats):
+def _start_workers(backend, n_jobs, strategies, cv, repeats, fork_server=False):
     """Start the loky workers of the coming fits in the background, or None."""
     from .model_selection._strategy_names import CANDIDATES, IN_ALL
 
@@ -397,7 +470,7 @@ def _start_workers(backend, n_jobs, strategies, cv, repeats):
     from ._workers import start_local_workers
 
     n_fits = sum(CANDIDATES[name] for name in names) * cv * repeats
-    return start_local_workers(n_jobs, n_fits)
+    return start_local_workers(n_jobs, n_fits, fork_server=fork_server)
 
 
 def _parse_imbalance(data, ratio, positive):

@@ -152,14 +152,64 @@ def test_compare_starts_loky_workers_for_its_number_of_fits(monkeypatch):
 
     calls = []
     monkeypatch.setattr(
-        _workers, "start_local_workers", lambda *args: calls.append(args) or "started"
+        _workers,
+        "start_local_workers",
+        lambda *args, **kwargs: calls.append((*args, kwargs)) or "started",
     )
     # Every strategy: 16 candidates (focal 6, logit_adjusted 2) x 3 folds.
     assert _start_workers("loky", 2, "all", 3, 1) == "started"
-    assert _start_workers("loky", -1, ["plain", "focal"], 5, 2) == "started"
-    assert calls == [(2, 48), (-1, 70)]
+    assert _start_workers("loky", -1, ["plain", "focal"], 5, 2, True) == "started"
+    assert calls == [
+        (2, 48, {"fork_server": False}),
+        (-1, 70, {"fork_server": True}),
+    ]
     assert _start_workers("dask", 2, "all", 3, 1) is None
     assert _start_workers("threading", 2, "all", 3, 1) is None
     # compare_strategies refuses threshold_tuning: nothing to start for.
     assert _start_workers("loky", 2, ["threshold_tuning"], 3, 1) is None
     assert len(calls) == 2
+
+
+# The command's own entry point (console script, python -m skimbal) ends the
+# process itself, skipping the interpreter's teardown: what a normal exit
+# does before it must still happen.
+_RUN_WITH_ATEXIT = """
+import atexit, sys
+atexit.register(print, "atexit handler ran")
+from skimbal.cli import run
+run(sys.argv[1:])
+"""
+
+
+def _command(*args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    return subprocess.run(
+        [sys.executable, "-c", _RUN_WITH_ATEXIT, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def test_the_command_runs_atexit_handlers_and_flushes_its_output():
+    done = _command("strategies")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == list(SIMPLICITY)
+    assert lines[-1] == "atexit handler ran"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["compare", "--cv", "1"], 2, "1 is not in the range x>=2"),
+        (["nonsense"], 2, "No such command 'nonsense'"),
+        (["predict", "{tmp}", "{tmp}"], 1, "model.json does not exist"),
+    ],
+)
+def test_the_command_exits_with_click_s_codes(args, code, message, tmp_path):
+    done = _command(*(arg.format(tmp=tmp_path) for arg in args))
+    assert done.returncode == code
+    assert message in done.stderr
+    assert done.stdout.strip() == "atexit handler ran"

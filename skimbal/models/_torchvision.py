@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from urllib.parse import urlparse
 
 import torch
-import torchvision
 from torch import nn
-from torchvision.models import WeightsEnum
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -21,6 +19,19 @@ __all__ = [
     "backbone_normalization",
     "classification_model_names",
 ]
+
+
+def _torchvision_models():
+    """``torchvision.models``, imported when a backbone is first needed.
+
+    Importing torchvision pulls in ``torch._dynamo`` (about 1 s on 2 cores),
+    which the small default CNN never needs: ``skimbal compare`` on pixel
+    arrays and its worker processes start that much sooner (#18).
+    """
+    import torchvision.models
+
+    return torchvision.models
+
 
 #: Per-channel statistics of ImageNet, used by (almost) every torchvision
 #: checkpoint; assumed for state dict files given by path.
@@ -63,7 +74,8 @@ def classification_model_names():
     >>> "resnet18" in classification_model_names()
     True
     """
-    return tuple(sorted(torchvision.models.list_models(module=torchvision.models)))
+    models = _torchvision_models()
+    return tuple(sorted(models.list_models(module=models)))
 
 
 def _check_model_name(name):
@@ -100,13 +112,14 @@ def _resolve_weights(name, weights):
         return None, None
     if isinstance(weights, os.PathLike):
         return "file", os.fspath(weights)
-    if not isinstance(weights, str | WeightsEnum):
+    weights_enum = _torchvision_models().WeightsEnum
+    if not isinstance(weights, str | weights_enum):
         raise TypeError(
             "weights must be None, a torchvision weights name (such as 'DEFAULT') "
             f"or a path to a state dict file; got weights={weights!r}."
         )
-    enum = torchvision.models.get_model_weights(name)
-    if isinstance(weights, WeightsEnum):
+    enum = _torchvision_models().get_model_weights(name)
+    if isinstance(weights, weights_enum):
         if isinstance(weights, enum):
             return "torchvision", weights
         raise ValueError(
@@ -120,7 +133,7 @@ def _resolve_weights(name, weights):
     if _looks_like_path(weights):
         return "file", weights
     try:
-        other = torchvision.models.get_weight(weights)
+        other = _torchvision_models().get_weight(weights)
     except (ValueError, KeyError, AttributeError):
         other = None
     if other is not None:
@@ -414,7 +427,7 @@ class TorchvisionBackbone(nn.Module):
         self.freeze = freeze
 
         kind, source = _resolve_weights(self.name, weights)
-        model = torchvision.models.get_model(
+        model = _torchvision_models().get_model(
             self.name, weights=None, **_builder_kwargs(self.name, kind, source)
         )
         dropped = _drop_auxiliary_heads(model)
