@@ -210,9 +210,7 @@ def use_fork_server(n_workers):
     threads = str(max(1, cpu_count() // max(1, int(n_workers))))
     limits = {name: os.environ.get(name, threads) for name in THREAD_VARIABLES}
     saved = {name: os.environ.get(name) for name in limits}
-    multiprocessing.get_context("forkserver").set_forkserver_preload(
-        list(FIT_IMPORTS)
-    )
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(FIT_IMPORTS))
     os.environ.update(limits)
     try:
         forkserver.ensure_running()  # spawns the server; does not wait for it

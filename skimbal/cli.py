@@ -333,9 +333,7 @@ def compare(
     # The worker processes import PyTorch while this one does the same and
     # loads the data, rather than after it (#18).
     command = isinstance(click.get_current_context().find_root().obj, _CommandProcess)
-    workers = _start_workers(
-        backend, n_jobs, chosen, cv, repeats, fork_server=command
-    )
+    workers = _start_workers(backend, n_jobs, chosen, cv, repeats, fork_server=command)
     from .model_selection import compare_strategies
 
     X, y, input_shape, description, pos_label = _load(

@@ -1,4 +1,4 @@
-"""Local worker processes: the early start, and the command's fork server.
+"""The ``skimbal`` command's fork server, its quick exit, and what a fit imports.
 
 The fork server changes process-wide settings (loky's start method), so it
 is exercised in a fresh interpreter, as the ``skimbal`` command uses it.
@@ -14,12 +14,7 @@ from pathlib import Path
 import pytest
 
 import skimbal
-from skimbal._workers import (
-    FIT_IMPORTS,
-    local_worker_count,
-    start_local_workers,
-    stop_local_workers,
-)
+from skimbal._workers import FIT_IMPORTS
 
 ROOT = Path(skimbal.__file__).resolve().parents[1]
 
@@ -129,29 +124,8 @@ def test_the_command_compares_on_forked_workers_end_to_end(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Report written to" in done.stdout
-    assert "| plain |" in done.stdout and "| oversample |" in done.stdout
-    assert (tmp_path / "out" / "table.md").exists()
-
-
-def test_worker_count_follows_joblib_and_the_number_of_fits():
-    from joblib import cpu_count
-
-    assert local_worker_count(None) == 1
-    assert local_worker_count(-1) == cpu_count()
-    assert local_worker_count(4, n_fits=3) == 3
-    assert local_worker_count(4, n_fits=0) == 1
-    assert start_local_workers(2, n_fits=1) is None
-
-
-def test_early_workers_are_the_ones_the_fits_use():
-    from joblib import Parallel, delayed
-
-    workers = start_local_workers(2, n_fits=10).wait()
-    assert workers.error is None and not workers.fork_server
-    pids = Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(6))
-    assert set(pids) <= set(workers.pids)
-    assert stop_local_workers()
-    assert not stop_local_workers()
+    table = (tmp_path / "out" / "table.csv").read_text().splitlines()
+    assert {line.split(",")[0] for line in table[1:]} == {"plain", "oversample"}
 
 
 # One comparison on pixel arrays, in this process, then the modules it loaded.

@@ -8,7 +8,11 @@ import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from skimbal._workers import local_worker_count, start_local_workers
+from skimbal._workers import (
+    local_worker_count,
+    start_local_workers,
+    stop_local_workers,
+)
 from skimbal.model_selection._backend import parallel_backend
 from skimbal.model_selection._fits import Split, run_fits
 
@@ -68,6 +72,9 @@ def test_fits_run_on_the_workers_started_early():
     # The same two processes imported and fitted: no second set was started.
     assert os.getpid() not in fitted_in
     assert len(fitted_in | set(workers.pids)) <= 2
+    # The command stops them before it exits (they would hold its output).
+    assert stop_local_workers()
+    assert not stop_local_workers()
 
 
 def test_predictions_do_not_depend_on_n_jobs(odd_digits, tiny_cnn):
