@@ -20,8 +20,9 @@ Cases:
 
 Arms of the comparisons: ``n_jobs=1`` (fits in the command's process, PyTorch
 on every core), ``n_jobs=2`` (two loky worker processes, one PyTorch thread
-each on 2 cores) and ``dask`` (``--backend dask --n-jobs 2``: a 2-worker
-local Dask cluster started and stopped by the command). Besides the wall
+each on 2 cores; on Linux forked from the command's fork server) and
+``dask`` (``--backend dask --n-jobs 2``: a 2-worker local Dask cluster
+started and stopped by the command). Besides the wall
 time, the table gives the time the command itself reports for the
 comparison ("Report written ... in N s", whole seconds; it includes waiting
 for the worker processes) and the rest: interpreter, imports, data, report.
