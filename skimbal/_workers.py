@@ -43,18 +43,6 @@ FIT_IMPORTS = (
     "torch._dynamo",
 )
 
-#: Thread-count variables joblib sets for its loky workers (see
-#: ``joblib._parallel_backends.ParallelBackendBase.MAX_NUM_THREADS_VARS``).
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-
 #: Process id of the fork server :func:`use_fork_server` started, or None.
 _fork_server_pid = None
 
@@ -202,13 +190,20 @@ def use_fork_server(n_workers):
         return False
     from joblib.externals.loky import cpu_count
     from joblib.externals.loky.backend import context as loky_context
+    from joblib.parallel import ParallelBackendBase
 
     if loky_context.get_start_method() is not None:
         return False
     from multiprocessing import forkserver
 
-    threads = str(max(1, cpu_count() // max(1, int(n_workers))))
-    limits = {name: os.environ.get(name, threads) for name in THREAD_VARIABLES}
+    from ._parallel import torch_threads_per_worker
+
+    # The variables and values joblib gives the loky workers it spawns.
+    threads = str(torch_threads_per_worker(cpu_count(), n_workers))
+    limits = {
+        name: os.environ.get(name, threads)
+        for name in ParallelBackendBase.MAX_NUM_THREADS_VARS
+    }
     saved = {name: os.environ.get(name) for name in limits}
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(FIT_IMPORTS))
     os.environ.update(limits)

@@ -112,14 +112,14 @@ def _resolve_weights(name, weights):
         return None, None
     if isinstance(weights, os.PathLike):
         return "file", os.fspath(weights)
-    weights_enum = _torchvision_models().WeightsEnum
-    if not isinstance(weights, str | weights_enum):
+    models = _torchvision_models()
+    if not isinstance(weights, str | models.WeightsEnum):
         raise TypeError(
             "weights must be None, a torchvision weights name (such as 'DEFAULT') "
             f"or a path to a state dict file; got weights={weights!r}."
         )
-    enum = _torchvision_models().get_model_weights(name)
-    if isinstance(weights, weights_enum):
+    enum = models.get_model_weights(name)
+    if isinstance(weights, models.WeightsEnum):
         if isinstance(weights, enum):
             return "torchvision", weights
         raise ValueError(
@@ -133,7 +133,7 @@ def _resolve_weights(name, weights):
     if _looks_like_path(weights):
         return "file", weights
     try:
-        other = _torchvision_models().get_weight(weights)
+        other = models.get_weight(weights)
     except (ValueError, KeyError, AttributeError):
         other = None
     if other is not None:
